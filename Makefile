@@ -1,0 +1,40 @@
+# Neuron Atlas. `make atlas` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install -q --disable-pip-version-check
+ARGS   ?=
+
+.PHONY: help venv atlas site test bench serve deploy browser clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+venv: $(VENV)/.installed  ## create the virtual environment with the pinned dependencies
+
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -r requirements.txt -c constraints.txt
+	# torch-lucent pins kornia<=0.4.1, which cannot build on current torch: see requirements-nodeps.txt
+	$(PIP) --no-deps -r requirements-nodeps.txt
+	touch $@
+
+atlas: venv  ## compute the default atlas and build the site into site/ (ARGS="--config my.yaml" etc.)
+	$(PY) -m generate atlas $(ARGS)
+
+site: venv  ## re-render pages from the store and rebuild the site, no compute
+	$(PY) -m generate site $(ARGS)
+
+test: venv  ## run the test suite
+	$(PY) -m pytest -q tests
+
+bench: venv  ## benchmark batched stages against plain lucent / plain forward passes
+	$(PY) -m generate bench $(ARGS)
+
+serve: venv  ## serve the built atlas at http://127.0.0.1:8000
+	@test -f site_src/index.md || { echo "no atlas yet: run 'make atlas' first"; exit 1; }
+	$(PY) -m mkdocs serve -a 127.0.0.1:8000
+
+clean:  ## remove the built site and generated pages (keeps the store)
+	rm -rf site
+	git clean -fdXq site_src

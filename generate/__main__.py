@@ -1,0 +1,3 @@
+from generate.cli import main
+
+raise SystemExit(main())

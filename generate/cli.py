@@ -1,0 +1,148 @@
+"""Command line: `python -m generate COMMAND --help` explains each command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from generate.config import FeatureVisParams
+from generate.errors import AtlasError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+
+DESCRIPTION = """\
+Neuron Atlas: precompute per-neuron evidence (feature visualizations, dataset examples,
+activation statistics) for a CNN and render it as a MkDocs Material site.
+
+Typical use:
+  python -m generate atlas                      # the default atlas, computed and built
+  python -m generate atlas --config my.yaml     # your own models, layers, units, dataset
+  python -m generate layers --model efficientnet_lite0
+Results are cached in the store: a rerun recomputes only what changed.
+"""
+
+
+def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                        help="YAML config naming models, layers, units and stage parameters "
+                             "(default: configs/default.yaml)")
+    parser.add_argument("--dataset", help="folder of images, searched recursively (overrides the config; "
+                                          "'auto' = ../shared/datasets/imagenet-sample, else photos shipped in packages)")
+    parser.add_argument("--store", type=Path, help="results cache folder (overrides the config; default: store/)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                        help="where to compute (default: CUDA when present, else CPU)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    if outputs:
+        parser.add_argument("--out", type=Path, help="folder for the generated Markdown pages (default: site_src/)")
+        parser.add_argument("--site", type=Path, help="folder for the built HTML site (default: site/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m generate", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    atlas = commands.add_parser("atlas", help="compute every stage, render the pages and build the site",
+                                description="Compute every stage for the config (only what is missing from "
+                                            "the store), render the Markdown pages and build the site.")
+    _common(atlas, outputs=True)
+    atlas.add_argument("--no-build", action="store_true", help="render the Markdown but do not run mkdocs build")
+
+    for name, text in (("exemplars", "dataset stage only: top-k exemplars and activation statistics"),
+                       ("featurevis", "feature-visualization stage only")):
+        stage = commands.add_parser(name, help=text, description=text.capitalize() + ", for units missing from the store.")
+        _common(stage)
+
+    site = commands.add_parser("site", help="render pages from stored results and build the site (no compute)",
+                               description="Render the Markdown pages from the store and build the site with mkdocs.")
+    _common(site, outputs=True)
+    site.add_argument("--no-build", action="store_true", help="render the Markdown but do not run mkdocs build")
+
+    layers = commands.add_parser("layers", help="list a model's hookable layers and their unit counts",
+                                 description="List the layers of a model that can be put in an atlas, in execution order.")
+    layers.add_argument("--model", required=True, help="registry name, e.g. efficientnet_lite0, inceptionv1, "
+                                                       "torchvision:resnet18, pkg.module:factory, NAME@random:SEED")
+    layers.add_argument("--weights", help="local weights file (inceptionv1)")
+
+    bench = commands.add_parser("bench", help="benchmark the batched stages against plain lucent / plain forward",
+                                description="Measure, side by side in one run, the feature-visualization and "
+                                            "dataset stages against their naive baselines; print ratios.")
+    bench.add_argument("--model", default="efficientnet_lite0")
+    bench.add_argument("--layer", default="blocks.6.dw")
+    bench.add_argument("--units", type=int, default=FeatureVisParams().batch,
+                       help="units to visualise with each method (default: the featurevis batch size)")
+    bench.add_argument("--steps", type=int, default=32)
+    bench.add_argument("--size", type=int, default=96)
+    bench.add_argument("--images", type=int, default=64, help="dataset images for the exemplar-pass comparison")
+    bench.add_argument("--dataset", help="image folder (default: as for atlas)")
+    bench.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    return parser
+
+
+def _config(args):
+    from generate.config import load_config
+
+    config = load_config(args.config)
+    return config.with_overrides(dataset=args.dataset, store=str(args.store) if args.store else None)
+
+
+def _run(args) -> None:
+    from generate.models import pick_device
+
+    if args.command == "layers":
+        from generate.models import load_model
+
+        model = load_model(args.model, args.weights)
+        print(f"{'layer':<40} {'units':>6} {'map':>9}  description")
+        for info in model.infos.values():
+            print(f"{info.name:<40} {info.channels:>6} {info.height:>4}x{info.width:<4}  {info.description}")
+        return
+    if args.command == "bench":
+        from generate.bench import run_bench
+
+        run_bench(args, pick_device(args.device))
+        return
+
+    from generate import pipeline, site
+
+    config = _config(args)
+    store = Path(config.store)
+    progress = not args.quiet
+    if args.command in ("atlas", "exemplars", "featurevis"):
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+        stages = pipeline.STAGES if args.command == "atlas" else ("dataset",) if args.command == "exemplars" else ("featurevis",)
+        pipeline.compute(config, store, pick_device(args.device), stages, progress)
+    if args.command in ("atlas", "site"):
+        manifest = pipeline.load_manifest(store, config)
+        docs = args.out or site.DEFAULT_DOCS
+        pages = site.render(manifest, store, docs, progress)
+        if not args.no_build:
+            site_dir = args.site or (site.REPO_ROOT / "site")
+            site.build(docs, site_dir, site_url=config.site_url)
+            print(f"built {pages} neuron pages: open {Path(site_dir) / 'index.html'} or run `make serve`",
+                  file=sys.stderr)
+        else:
+            print(f"rendered {pages} neuron pages into {docs}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # efficientnet_lite_pytorch / kornia call torch.jit.script at import; the deprecation is theirs.
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
+    if getattr(args, "device", None) == "cpu":
+        # lucent places tensors on CUDA whenever it sees one; hide it before torch is imported.
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    try:
+        _run(args)
+    except AtlasError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished units are kept in the store; rerun to resume", file=sys.stderr)
+        return 130
+    return 0

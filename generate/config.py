@@ -1,0 +1,189 @@
+"""Atlas configuration: every default lives here, YAML files override them.
+
+A config names the models, their layers and units, the dataset and the parameters of each
+stage. Unknown keys and wrong types are errors (a typo must not silently fall back to a
+default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generate.errors import AtlasError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_IMAGENET = REPO_ROOT.parent / "shared" / "datasets" / "imagenet-sample"
+AUTO_DATASET = "auto"
+
+
+@dataclass(frozen=True)
+class FeatureVisParams:
+    """Feature visualization (lucent): channel objective, FFT + decorrelated colour."""
+
+    size: int = 96  # side of the optimised image, before lucent's 12 px padding
+    steps: int = 256
+    lr: float = 0.05
+    batch: int = 16  # channels optimised together (on 2 CPU cores 8-16 is fastest per image)
+    seed: int = 0
+    negative: bool = False  # also optimise the negative direction
+    diversity: int = 0  # images in the diversity set (0: none)
+    diversity_weight: float = 100.0  # weight of lucent's diversity objective
+
+
+@dataclass(frozen=True)
+class ExemplarParams:
+    """Dataset exemplars and activation statistics, computed in one pass over the dataset."""
+
+    k: int = 9  # top-k images per unit
+    image_size: int = 224  # images are resized (short side) and centre-cropped to this
+    batch: int = 32
+    crop_px: int = 96  # side of each stored exemplar crop
+    stat_samples: int = 16  # random positions per image kept for quantile estimates
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model of the atlas and the units to compute for it."""
+
+    model: str
+    layers: dict[str, Any]  # layer name -> "all" | "a-b" | [units]
+    weights: str | None = None  # local weights file (e.g. for inceptionv1)
+
+
+@dataclass(frozen=True)
+class AtlasConfig:
+    title: str = "Neuron Atlas"
+    dataset: str = AUTO_DATASET
+    store: str = "store"
+    site_url: str = ""
+    models: tuple[ModelEntry, ...] = ()
+    featurevis: FeatureVisParams = field(default_factory=FeatureVisParams)
+    exemplars: ExemplarParams = field(default_factory=ExemplarParams)
+    source: str = ""  # the config file this came from (for "Reproduce")
+
+    def with_overrides(self, **changes: Any) -> "AtlasConfig":
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    """Instantiate a flat dataclass from a mapping, type-checking each value."""
+    if data is None:
+        return cls()
+    if not isinstance(data, dict):
+        raise AtlasError(f"config: '{where}' must be a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise AtlasError(
+            f"config: unknown key(s) {', '.join(unknown)} in '{where}'; valid: {', '.join(fields)}"
+        )
+    values = {}
+    for name, value in data.items():
+        expected = type(getattr(cls(), name))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise AtlasError(
+                f"config: '{where}.{name}' must be {expected.__name__}, got {value!r}"
+            )
+        if expected in (int, float) and value < 0:
+            raise AtlasError(f"config: '{where}.{name}' must not be negative, got {value!r}")
+        values[name] = value
+    return cls(**values)
+
+
+def _model_entry(data: Any, index: int) -> ModelEntry:
+    where = f"models[{index}]"
+    if not isinstance(data, dict) or "model" not in data:
+        raise AtlasError(f"config: '{where}' must be a mapping with a 'model' key")
+    unknown = sorted(set(data) - {"model", "layers", "weights"})
+    if unknown:
+        raise AtlasError(f"config: unknown key(s) {', '.join(unknown)} in '{where}'")
+    layers = data.get("layers") or {}
+    if not isinstance(layers, dict) or not layers:
+        raise AtlasError(f"config: '{where}.layers' must map layer names to units, e.g. {{blocks.6.dw: all}}")
+    for layer, units in layers.items():
+        parse_units(units, where=f"{where}.layers.{layer}")  # syntax only; range checked later
+    weights = data.get("weights")
+    if weights is not None and not isinstance(weights, str):
+        raise AtlasError(f"config: '{where}.weights' must be a file path")
+    return ModelEntry(model=str(data["model"]), layers=dict(layers), weights=weights)
+
+
+def load_config(path: str | Path) -> AtlasConfig:
+    """Read and validate a YAML config; raise AtlasError with one clear line on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise AtlasError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise AtlasError(f"config: {path} is not valid YAML{at}") from None
+    if not isinstance(data, dict):
+        raise AtlasError(f"config: {path} must be a YAML mapping")
+    known = {"title", "dataset", "store", "site_url", "models", "featurevis", "exemplars"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise AtlasError(f"config: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+    models = data.get("models")
+    if not isinstance(models, list) or not models:
+        raise AtlasError("config: 'models' must be a non-empty list")
+    for key in ("title", "dataset", "store", "site_url"):
+        if key in data and not isinstance(data[key], str):
+            raise AtlasError(f"config: '{key}' must be a string")
+    top = {k: data[k] for k in ("title", "dataset", "store", "site_url") if k in data}
+    return AtlasConfig(
+        **top,
+        models=tuple(_model_entry(m, i) for i, m in enumerate(models)),
+        featurevis=_build(FeatureVisParams, data.get("featurevis"), "featurevis"),
+        exemplars=_build(ExemplarParams, data.get("exemplars"), "exemplars"),
+        source=str(path),
+    )
+
+
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+def parse_units(spec: Any, where: str, n_units: int | None = None) -> list[int]:
+    """Units spec -> sorted unit indices. Accepts 'all', 'a-b' (inclusive), an int or a list.
+
+    With n_units given, indices are checked against the layer's channel count.
+    """
+    if spec == "all":
+        units = list(range(n_units)) if n_units is not None else []
+    elif isinstance(spec, bool):
+        raise AtlasError(f"config: '{where}' must be 'all', 'a-b' or a list of units")
+    elif isinstance(spec, int):
+        units = [spec]
+    elif isinstance(spec, str) and _RANGE.match(spec):
+        lo, hi = map(int, _RANGE.match(spec).groups())
+        if hi < lo:
+            raise AtlasError(f"config: '{where}' range {spec!r} is empty")
+        units = list(range(lo, hi + 1))
+    elif isinstance(spec, list) and spec and all(isinstance(u, int) and not isinstance(u, bool) for u in spec):
+        units = sorted(set(spec))
+    else:
+        raise AtlasError(f"config: '{where}' must be 'all', 'a-b' or a list of units, got {spec!r}")
+    if n_units is not None:
+        bad = [u for u in units if u < 0 or u >= n_units]
+        if bad:
+            raise AtlasError(
+                f"unit {bad[0]} out of range for {where}: it has {n_units} units (0-{n_units - 1})"
+            )
+    return units
+
+
+def resolve_dataset(dataset: str) -> Path | None:
+    """'auto' -> the shared ImageNet sample when present, else None (packaged photos)."""
+    if dataset == AUTO_DATASET:
+        return SHARED_IMAGENET if SHARED_IMAGENET.is_dir() else None
+    return Path(dataset)
