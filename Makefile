@@ -25,8 +25,16 @@ atlas: venv  ## compute the default atlas and build the site into site/ (ARGS="-
 site: venv  ## re-render pages from the store and rebuild the site, no compute
 	$(PY) -m generate site $(ARGS)
 
-test: venv  ## run the test suite
+test: venv browser  ## run the test suite
 	$(PY) -m pytest -q tests
+
+browser:  ## install Debian's chromium for the browser tests, where apt-get can (else they skip)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "note: chromium could not be installed; the browser tests will be skipped"; \
+	  else echo "note: no chromium and no root apt-get; the browser tests will be skipped"; fi; }
 
 bench: venv  ## benchmark batched stages against plain lucent / plain forward passes
 	$(PY) -m generate bench $(ARGS)
@@ -34,6 +42,10 @@ bench: venv  ## benchmark batched stages against plain lucent / plain forward pa
 serve: venv  ## serve the built atlas at http://127.0.0.1:8000
 	@test -f site_src/index.md || { echo "no atlas yet: run 'make atlas' first"; exit 1; }
 	$(PY) -m mkdocs serve -a 127.0.0.1:8000
+
+deploy: venv  ## publish the built site to GitHub Pages (branch gh-pages); SITE_URL=https://USER.github.io/REPO/
+	$(PY) -m generate site $(if $(SITE_URL),--site-url $(SITE_URL)) $(ARGS)
+	$(PY) -m ghp_import --no-jekyll --push --force --message "Publish Neuron Atlas" site
 
 clean:  ## remove the built site and generated pages (keeps the store)
 	rm -rf site

@@ -38,6 +38,8 @@ def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
     if outputs:
         parser.add_argument("--out", type=Path, help="folder for the generated Markdown pages (default: site_src/)")
         parser.add_argument("--site", type=Path, help="folder for the built HTML site (default: site/)")
+        parser.add_argument("--site-url", help="public URL of the site, for canonical links and citations "
+                                               "(overrides site_url in the config)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,7 +88,8 @@ def _config(args):
     from generate.config import load_config
 
     config = load_config(args.config)
-    return config.with_overrides(dataset=args.dataset, store=str(args.store) if args.store else None)
+    return config.with_overrides(dataset=args.dataset, store=str(args.store) if args.store else None,
+                                 site_url=getattr(args, "site_url", None))
 
 
 def _run(args) -> None:
@@ -116,9 +119,12 @@ def _run(args) -> None:
 
         torch.set_num_threads(os.cpu_count() or 1)
         stages = pipeline.STAGES if args.command == "atlas" else ("dataset",) if args.command == "exemplars" else ("featurevis",)
-        pipeline.compute(config, store, pick_device(args.device), stages, progress)
+        overrides = {"--dataset": args.dataset, "--device": args.device if args.device != "auto" else None}
+        pipeline.compute(config, store, pick_device(args.device), stages, progress,
+                         {k: v for k, v in overrides.items() if v})
     if args.command in ("atlas", "site"):
         manifest = pipeline.load_manifest(store, config)
+        manifest["site_url"] = config.site_url  # a rendering choice, not a computed result
         docs = args.out or site.DEFAULT_DOCS
         pages = site.render(manifest, store, docs, progress)
         if not args.no_build:

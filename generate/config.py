@@ -8,6 +8,7 @@ default).
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,3 +188,14 @@ def resolve_dataset(dataset: str) -> Path | None:
     if dataset == AUTO_DATASET:
         return SHARED_IMAGENET if SHARED_IMAGENET.is_dir() else None
     return Path(dataset)
+
+
+def display_path(path: str | Path) -> str:
+    """Paths as a reader of the site should see them: relative to the repository when they
+    are beside or inside it (configs/default.yaml, ../shared/datasets/...), else as given."""
+    resolved = Path(path).resolve()
+    try:
+        resolved.relative_to(REPO_ROOT.parent)
+    except ValueError:
+        return str(path)
+    return os.path.relpath(resolved, REPO_ROOT)

@@ -89,12 +89,22 @@ class _LayerAccumulator:
             "positions": self.count,
             "quantiles": {str(p): float(v) for p, v in zip(QUANTILES, sample.quantile(q))},
             "quantile_sample_size": int(sample.numel()),
+            "histogram": _histogram(sample),
             "image_max": {
                 "mean": float(image_max.mean()),
                 "std": float(image_max.std()) if image_max.numel() > 1 else 0.0,
                 "quantiles": {str(p): float(v) for p, v in zip(QUANTILES, image_max.quantile(q))},
             },
         }
+
+
+def _histogram(sample: torch.Tensor, bins: int = 30) -> dict:
+    """Counts of the sampled activations in equal bins from the smallest to the largest value."""
+    low, high = float(sample.min()), float(sample.max())
+    if high <= low:
+        high = low + 1.0
+    counts = torch.histc(sample.float(), bins=bins, min=low, max=high)
+    return {"low": low, "high": high, "counts": [int(c) for c in counts]}
 
 
 def scan_dataset(
@@ -180,5 +190,5 @@ def unit_records(
 
 
 def stage_params(params: ExemplarParams, model: LoadedModel, images: ImageSet) -> dict:
-    return {"stage": "dataset", "version": 1, **asdict(params), "preprocess": asdict(model.preprocess),
+    return {"stage": "dataset", "version": 2, **asdict(params), "preprocess": asdict(model.preprocess),
             "dataset": images.name, "dataset_fingerprint": images.fingerprint, "images": len(images)}

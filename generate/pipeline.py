@@ -20,7 +20,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from generate import __version__, exemplars, featurevis
-from generate.config import AtlasConfig, ModelEntry, parse_units, resolve_dataset
+from generate.config import AtlasConfig, ModelEntry, display_path, parse_units, resolve_dataset
 from generate.data import ImageSet, scan_images
 from generate.errors import AtlasError
 from generate.models import LoadedModel, load_model
@@ -150,7 +150,8 @@ def manifest_path(store_root: Path, config: AtlasConfig) -> Path:
     return Path(store_root) / "manifests" / f"{stem}.json"
 
 
-def write_manifest(plans: list[ModelPlan], config: AtlasConfig, images: ImageSet, store_root: Path) -> Path:
+def write_manifest(plans: list[ModelPlan], config: AtlasConfig, images: ImageSet, store_root: Path,
+                   overrides: dict[str, str] | None = None) -> Path:
     """Where each stage's results lie, plus what the pages show about the run itself."""
     models = []
     for plan in plans:
@@ -173,8 +174,10 @@ def write_manifest(plans: list[ModelPlan], config: AtlasConfig, images: ImageSet
         })
     manifest = {
         "title": config.title, "site_url": config.site_url, "atlas_version": __version__,
-        "config": config.source, "created": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "dataset": {"name": images.name, "images": len(images), "skipped": len(images.skipped),
+        "config": display_path(config.source) if config.source else "",
+        "config_text": Path(config.source).read_text() if config.source else "",
+        "overrides": overrides or {}, "created": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "dataset": {"name": display_path(images.name) if Path(images.name).exists() else images.name, "images": len(images), "skipped": len(images.skipped),
                     "fingerprint": images.fingerprint},
         "featurevis": asdict(config.featurevis), "exemplars": asdict(config.exemplars),
         "versions": package_versions(), "models": models,
@@ -198,7 +201,7 @@ def package_versions() -> dict[str, str]:
 
 
 def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages: tuple[str, ...] = STAGES,
-            progress: bool = True) -> Path:
+            progress: bool = True, overrides: dict[str, str] | None = None) -> Path:
     """Validate, then run the requested stages; returns the manifest path."""
     images = scan_images(resolve_dataset(config.dataset))
     plans = plan_models(config, device)
@@ -211,7 +214,7 @@ def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages:
             run_dataset_stage(plan, config, images, store_root, progress)
         if "featurevis" in stages:
             run_featurevis_stage(plan, config, store_root, progress)
-    path = write_manifest(plans, config, images, store_root)
+    path = write_manifest(plans, config, images, store_root, overrides)
     n_units = sum(len(u) for p in plans for u in p.layer_units.values())
     print(f"computed {n_units} units in {len(plans)} model(s) in {time.time() - started:.1f} s; "
           f"results in {store_root}", file=sys.stderr)

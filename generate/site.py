@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import io
 import json
+import math
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -40,10 +42,22 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["num"] = _format_number
+    env.filters["log1p"] = math.log1p
+    env.filters["fenced"] = _fenced
     # Front-matter values: Material prints page.meta.title unescaped, so escape HTML here,
     # and JSON-quote so that YAML reads the string back verbatim.
     env.filters["meta"] = _front_matter
     return env
+
+
+def _fenced(text: str, language: str = "", indent: int = 0) -> Markup:
+    """A fenced code block holding `text` verbatim (Markdown escapes code, so no HTML
+    escaping here); the fence is longer than any backtick run inside, so it cannot close early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    block = f"{fence}{language}\n{text.rstrip()}\n{fence}"
+    pad = " " * indent
+    return Markup("\n".join(pad + line if line else line for line in block.split("\n")))
 
 
 def _front_matter(value: Any) -> Markup:
@@ -173,8 +187,7 @@ def _render_layer(env, writer, manifest, model, layer, store_root, bar) -> int:
         writer.write(f"{base}/{unit}.json", json.dumps(record, indent=1))
         writer.write(f"{base}/{unit}.md", env.get_template("neuron.md.j2").render(
             atlas=manifest, model=model, layer=layer, unit=unit, record=record, **neighbours))
-        cells.append({"unit": unit, "thumb": thumb,
-                      "max": stats["max"] if stats else None,
+        cells.append({"unit": unit, "thumb": thumb, "stats": stats,
                       "objective": vis["positive"]["objective"] if vis else None})
         bar.update(1)
     writer.write(f"{base}/index.md", env.get_template("layer.md.j2").render(

@@ -48,3 +48,18 @@ def write_config(path: Path, dataset: Path | str, store: Path, layers: dict, mod
             "exemplars": {"k": 3, "batch": 4, **stages.get("exemplars", {})}}
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+LAYERS = {"blocks.1.dw": "0-2", "blocks.6.dw": [5, 7]}
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, photo_dir):
+    """A tiny atlas on real Lite0 weights, computed, rendered and built once per session."""
+    from generate.cli import main
+
+    root = tmp_path_factory.mktemp("atlas")
+    config = write_config(root / "tiny.yaml", photo_dir, root / "store", LAYERS)
+    code = main(["atlas", "--config", str(config), "--out", str(root / "docs"), "--site", str(root / "site"), "--quiet"])
+    assert code == 0
+    return root, config

@@ -13,18 +13,7 @@ import pytest
 from generate import exemplars, featurevis
 from generate.cli import main
 from generate.store import TMP_PREFIX
-from tests.conftest import write_config
-
-LAYERS = {"blocks.1.dw": "0-2", "blocks.6.dw": [5, 7]}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, photo_dir):
-    root = tmp_path_factory.mktemp("atlas")
-    config = write_config(root / "tiny.yaml", photo_dir, root / "store", LAYERS)
-    code = main(["atlas", "--config", str(config), "--out", str(root / "docs"), "--site", str(root / "site"), "--quiet"])
-    assert code == 0
-    return root, config
+from tests.conftest import LAYERS, write_config
 
 
 def _store_files(root: Path) -> dict[str, float]:

@@ -1,0 +1,110 @@
+"""The built site in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+Skips, saying why, where Chromium or Playwright is missing (`make test` tries to install
+Chromium first). Screenshots land in test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update"]
+MAX_PAGE_BYTES = 500_000
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built):
+    root, _ = built
+    handler = functools.partial(_QuietHandler, directory=str(root / "site"))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not executable:
+        pytest.skip("Chromium not found (Debian package 'chromium'; `make test` installs it where apt-get works)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed in this environment")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+def _open(browser, url: str, width: int, height: int):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    page.goto(url, wait_until="networkidle")
+    # Load lazy images too, then check that every image decoded.
+    broken = page.evaluate("""async () => {
+        const images = Array.from(document.images);
+        images.forEach(img => { img.loading = 'eager'; });
+        await Promise.all(images.map(img => img.decode().catch(() => null)));
+        return images.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src);
+    }""")
+    return page, problems, broken
+
+
+PAGES = {
+    "home": "/",
+    "layer": "/efficientnet_lite0/blocks.6.dw/",
+    "neuron": "/efficientnet_lite0/blocks.6.dw/5/",
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("width, height, device", [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_pages_load_cleanly(browser, server, name, width, height, device):
+    page, problems, broken = _open(browser, server + PAGES[name], width, height)
+    assert not broken, f"images that did not load: {broken}"
+    assert not problems, f"console errors / failed requests: {problems}"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"page is {overflow}px wider than a {width}px screen"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"{name}-{device}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 5_000
+    page.close()
+
+
+def test_neuron_page_weighs_under_500_kb(browser, server):
+    page, _, _ = _open(browser, server + PAGES["neuron"], 1280, 900)
+    total = page.evaluate("""() => {
+        const entries = performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'));
+        return entries.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0);
+    }""")
+    assert 20_000 < total <= MAX_PAGE_BYTES, total
+    page.close()
+
+
+def test_search_finds_a_unit(browser, server):
+    page, problems, _ = _open(browser, server + "/", 1280, 900)
+    page.keyboard.press("/")  # Material's shortcut to the search box
+    page.type("input.md-search__input", "blocks.6.dw 5", delay=20)  # keystrokes: search listens to keys
+    page.wait_for_selector(".md-search-result__item a", timeout=15_000)
+    first = page.eval_on_selector(".md-search-result__item a", "a => a.getAttribute('href')")
+    assert "/efficientnet_lite0/blocks.6.dw/5/" in first, first
+    assert not problems, problems
+    page.close()
