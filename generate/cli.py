@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     atlas.add_argument("--no-build", action="store_true", help="render the Markdown but do not run mkdocs build")
 
     for name, text in (("exemplars", "dataset stage only: top-k exemplars and activation statistics"),
+                       ("synthetic", "synthetic-stimulus stage only: tuning curves and family labels "
+                                     "(needs the dataset stage's statistics)"),
                        ("featurevis", "feature-visualization stage only")):
         stage = commands.add_parser(name, help=text, description=text.capitalize() + ", for units missing from the store.")
         _common(stage)
@@ -114,11 +116,12 @@ def _run(args) -> None:
     config = _config(args)
     store = Path(config.store)
     progress = not args.quiet
-    if args.command in ("atlas", "exemplars", "featurevis"):
+    if args.command in ("atlas", "exemplars", "synthetic", "featurevis"):
         import torch
 
         torch.set_num_threads(os.cpu_count() or 1)
-        stages = pipeline.STAGES if args.command == "atlas" else ("dataset",) if args.command == "exemplars" else ("featurevis",)
+        stages = pipeline.STAGES if args.command == "atlas" else \
+            {"exemplars": ("dataset",), "synthetic": ("synthetic",), "featurevis": ("featurevis",)}[args.command]
         overrides = {"--dataset": args.dataset, "--device": args.device if args.device != "auto" else None}
         pipeline.compute(config, store, pick_device(args.device), stages, progress,
                          {k: v for k, v in overrides.items() if v})

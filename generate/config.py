@@ -50,12 +50,50 @@ class ExemplarParams:
 
 
 @dataclass(frozen=True)
+class BatteryParams:
+    """Synthetic stimulus battery (generate/stimuli.py)."""
+
+    orientation_step: float = 15.0  # degrees, over 360
+    radii: tuple[float, ...] = (0.12, 0.2, 0.3)  # curve radii as fractions of the receptive field
+    stroke: float = 0.03  # stroke width as a fraction of the receptive field (at least 1.5 px)
+    frequencies: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0)  # grating cycles per receptive field
+    openings: tuple[float, ...] = (45.0, 90.0, 135.0)  # angle openings, degrees
+    hues: int = 12
+
+
+@dataclass(frozen=True)
+class FamilyParams:
+    """Family-label criteria (generate/families.py), printed on the Methods page."""
+
+    min_drive: float = 4.0  # sigma: a family's peak drive must reach this
+    curve_over_line: float = 2.0  # curve peak >= this x straight-line peak (same stroke length)
+    opposite_ratio: float = 1 / 3  # drive at the opposite orientation <= this x peak
+    orthogonal_ratio: float = 0.5  # for lines/edges: drive at the orthogonal orientation <= this x peak
+    variant_ratio: float = 1 / 3  # a cosmetic variant's peak >= this x the standard peak ...
+    variant_tolerance: float = 45.0  # ... at an orientation within this many degrees ...
+    variants_needed: int = 2  # ... for at least this many of the 3 variants
+    specificity: float = 1.5  # a family's peak >= this x the peak of its simpler explanation
+    selectivity_ratio: float = 0.5  # hue: worst hue <= this x best; gradient: opposite <= this x peak
+
+
+@dataclass(frozen=True)
+class RotationParams:
+    """Rotation of dataset exemplars (generate/rotation.py) and the verdicts built on it."""
+
+    step: float = 5.0  # degrees between rotations, over 360
+    k: int = 3  # exemplars per unit that are rotated
+    agreement: float = 30.0  # degrees: rotation peak vs synthetic preference, for the joint-tuning verdict
+    coverage: float = 0.9  # fraction of 360 degrees a family must cover (some unit above half its peak)
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     """One model of the atlas and the units to compute for it."""
 
     model: str
     layers: dict[str, Any]  # layer name -> "all" | "a-b" | [units]
     weights: str | None = None  # local weights file (e.g. for inceptionv1)
+    control: int | None = 0  # seed of the random-init control labelled beside it (None: no control)
 
 
 @dataclass(frozen=True)
@@ -67,6 +105,9 @@ class AtlasConfig:
     models: tuple[ModelEntry, ...] = ()
     featurevis: FeatureVisParams = field(default_factory=FeatureVisParams)
     exemplars: ExemplarParams = field(default_factory=ExemplarParams)
+    synthetic: BatteryParams = field(default_factory=BatteryParams)
+    families: FamilyParams = field(default_factory=FamilyParams)
+    rotation: RotationParams = field(default_factory=RotationParams)
     source: str = ""  # the config file this came from (for "Reproduce")
 
     def with_overrides(self, **changes: Any) -> "AtlasConfig":
@@ -90,6 +131,9 @@ def _build(cls: type, data: Any, where: str) -> Any:
         expected = type(getattr(cls(), name))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if expected is tuple and isinstance(value, list) and value and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            value = tuple(float(v) for v in value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise AtlasError(
                 f"config: '{where}.{name}' must be {expected.__name__}, got {value!r}"
@@ -104,7 +148,7 @@ def _model_entry(data: Any, index: int) -> ModelEntry:
     where = f"models[{index}]"
     if not isinstance(data, dict) or "model" not in data:
         raise AtlasError(f"config: '{where}' must be a mapping with a 'model' key")
-    unknown = sorted(set(data) - {"model", "layers", "weights"})
+    unknown = sorted(set(data) - {"model", "layers", "weights", "control"})
     if unknown:
         raise AtlasError(f"config: unknown key(s) {', '.join(unknown)} in '{where}'")
     layers = data.get("layers") or {}
@@ -115,7 +159,10 @@ def _model_entry(data: Any, index: int) -> ModelEntry:
     weights = data.get("weights")
     if weights is not None and not isinstance(weights, str):
         raise AtlasError(f"config: '{where}.weights' must be a file path")
-    return ModelEntry(model=str(data["model"]), layers=dict(layers), weights=weights)
+    control = data.get("control", 0)
+    if control is not None and (not isinstance(control, int) or isinstance(control, bool) or control < 0):
+        raise AtlasError(f"config: '{where}.control' must be a seed (0, 1, ...) or null")
+    return ModelEntry(model=str(data["model"]), layers=dict(layers), weights=weights, control=control)
 
 
 def load_config(path: str | Path) -> AtlasConfig:
@@ -131,7 +178,7 @@ def load_config(path: str | Path) -> AtlasConfig:
         raise AtlasError(f"config: {path} is not valid YAML{at}") from None
     if not isinstance(data, dict):
         raise AtlasError(f"config: {path} must be a YAML mapping")
-    known = {"title", "dataset", "store", "site_url", "models", "featurevis", "exemplars"}
+    known = {"title", "dataset", "store", "site_url", "models", "featurevis", "exemplars", "synthetic", "families", "rotation"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise AtlasError(f"config: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
@@ -147,6 +194,9 @@ def load_config(path: str | Path) -> AtlasConfig:
         models=tuple(_model_entry(m, i) for i, m in enumerate(models)),
         featurevis=_build(FeatureVisParams, data.get("featurevis"), "featurevis"),
         exemplars=_build(ExemplarParams, data.get("exemplars"), "exemplars"),
+        synthetic=_build(BatteryParams, data.get("synthetic"), "synthetic"),
+        families=_build(FamilyParams, data.get("families"), "families"),
+        rotation=_build(RotationParams, data.get("rotation"), "rotation"),
         source=str(path),
     )
 

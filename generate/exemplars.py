@@ -135,14 +135,19 @@ def scan_dataset(
     return accumulators
 
 
-def crop_receptive_field(array: np.ndarray, box: tuple[int, int, int, int], out_px: int) -> Image.Image:
-    """Crop (top, left, bottom, right) from an [H, W, 3] image, grey where the box leaves it."""
+def crop_box(array: np.ndarray, box: tuple[int, int, int, int], fill) -> np.ndarray:
+    """Crop (top, left, bottom, right) from an array [H, W, ...], `fill` where the box leaves it."""
     top, left, bottom, right = box
     h, w = array.shape[:2]
-    canvas = np.full((bottom - top, right - left, 3), PAD_GREY, dtype=np.uint8)
+    canvas = np.full((bottom - top, right - left) + array.shape[2:], fill, dtype=array.dtype)
     src_t, src_l, src_b, src_r = max(top, 0), max(left, 0), min(bottom, h), min(right, w)
     canvas[src_t - top:src_b - top, src_l - left:src_r - left] = array[src_t:src_b, src_l:src_r]
-    return Image.fromarray(canvas).resize((out_px, out_px), Image.BICUBIC)
+    return canvas
+
+
+def crop_receptive_field(array: np.ndarray, box: tuple[int, int, int, int], out_px: int) -> Image.Image:
+    """The exemplar crop: an [H, W, 3] uint8 image cut to the box, grey outside, resized."""
+    return Image.fromarray(crop_box(array, box, PAD_GREY)).resize((out_px, out_px), Image.BICUBIC)
 
 
 def jpeg_bytes(image: Image.Image, quality: int = 85) -> bytes:
@@ -180,6 +185,7 @@ def unit_records(
                 "rank": rank,
                 "file": name,
                 "source": images.paths[index].name,
+                "source_index": index,
                 "activation": float(accumulator.top_values[row, rank]),
                 "position": [y, x],
                 "box": list(box),
@@ -190,5 +196,5 @@ def unit_records(
 
 
 def stage_params(params: ExemplarParams, model: LoadedModel, images: ImageSet) -> dict:
-    return {"stage": "dataset", "version": 2, **asdict(params), "preprocess": asdict(model.preprocess),
+    return {"stage": "dataset", "version": 3, **asdict(params), "preprocess": asdict(model.preprocess),
             "dataset": images.name, "dataset_fingerprint": images.fingerprint, "images": len(images)}

@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from generate import __version__, exemplars, featurevis
+from generate import __version__, exemplars, families, featuremaps, featurevis, rotation, synthetic
 from generate.config import AtlasConfig, ModelEntry, display_path, parse_units, resolve_dataset
 from generate.data import ImageSet, scan_images
 from generate.errors import AtlasError
@@ -27,7 +27,7 @@ from generate.models import LoadedModel, load_model
 from generate.receptive_field import ReceptiveField, compute_receptive_field
 from generate.store import StageStore, atomic_write, clean_temporaries
 
-STAGES = ("dataset", "featurevis")
+STAGES = ("dataset", "synthetic", "rotation", "featurevis")  # in dependency order
 
 
 @dataclass
@@ -35,6 +35,8 @@ class ModelPlan:
     entry: ModelEntry
     model: LoadedModel
     layer_units: dict[str, list[int]]  # in execution order
+    control: "ModelPlan | None" = None  # random-init copy: dataset + synthetic stages only
+    pages: bool = True  # False for a control: no pages, so no pictures for them
 
 
 def plan_models(config: AtlasConfig, device: torch.device) -> list[ModelPlan]:
@@ -47,7 +49,12 @@ def plan_models(config: AtlasConfig, device: torch.device) -> list[ModelPlan]:
             model.layer(layer)  # raises with the list of valid names
             layer_units[layer] = parse_units(spec, f"{entry.model} {layer}", model.infos[layer].channels)
         ordered = sorted(layer_units, key=lambda name: model.infos[name].order)
-        plans.append(ModelPlan(entry, model, {name: layer_units[name] for name in ordered}))
+        layer_units = {name: layer_units[name] for name in ordered}
+        control = None
+        if entry.control is not None and not model.random_init:
+            control_model = load_model(f"{entry.model}@random:{entry.control}", entry.weights, device)
+            control = ModelPlan(entry, control_model, layer_units, pages=False)
+        plans.append(ModelPlan(entry, model, layer_units, control))
     return plans
 
 
@@ -73,17 +80,105 @@ def run_dataset_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, st
     stores = dataset_stores(plan, config, images, store_root)
     missing = {layer: stores[layer].missing(units) for layer, units in plan.layer_units.items()}
     missing = {layer: units for layer, units in missing.items() if units}
+    if missing:
+        fields = receptive_fields(plan, store_root)
+        accumulators = exemplars.scan_dataset(plan.model, missing, images, config.exemplars, progress)
+        for layer, accumulator in tqdm(accumulators.items(), desc="exemplar crops and heatmaps", unit="layer",
+                                       disable=not progress):
+            width = plan.model.infos[layer].width
+            records = exemplars.unit_records(accumulator, images, fields[layer], config.exemplars,
+                                             plan.model.preprocess.input_size, width)
+            if plan.pages:
+                featuremaps.add_exemplar_heatmaps(plan.model, layer, records, images, config.exemplars.crop_px)
+            for unit, (record, files) in records.items():
+                stores[layer].save(unit, record, files)
+    if plan.pages:
+        for layer, store in featuremap_stores(plan, config, images, store_root).items():
+            if not store.has("layer"):
+                scale = {u: stores[layer].load(u)["stats"]["max"] for u in plan.layer_units[layer]}
+                record, files = featuremaps.layer_mosaics(plan.model, layer, plan.layer_units[layer], images, scale)
+                store.save("layer", record, files)
+
+
+def featuremap_stores(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> dict[str, StageStore]:
+    data = dataset_stores(plan, config, images, store_root)
+    return {layer: StageStore(store_root, plan.model.key, layer, "featuremaps",
+                              {"stage": "featuremaps", "version": 1, "dataset": data[layer].dir.name, "units": units})
+            for layer, units in plan.layer_units.items()}
+
+
+def synthetic_stores(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> dict[str, StageStore]:
+    data = dataset_stores(plan, config, images, store_root)
+    params = {**synthetic.stage_params(config.synthetic, plan.model), "families": asdict(config.families)}
+    return {layer: StageStore(store_root, plan.model.key, layer, "synthetic",
+                              {**params, "dataset": data[layer].dir.name}) for layer in plan.layer_units}
+
+
+def run_synthetic_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path,
+                        progress: bool = True) -> None:
+    """The stimulus battery through each layer; tuning summaries and family labels per unit."""
+    stores = synthetic_stores(plan, config, images, store_root)
+    data = dataset_stores(plan, config, images, store_root)
+    missing = {layer: stores[layer].missing(units) for layer, units in plan.layer_units.items()}
+    missing = {layer: units for layer, units in missing.items() if units}
     if not missing:
         return
     fields = receptive_fields(plan, store_root)
-    accumulators = exemplars.scan_dataset(plan.model, missing, images, config.exemplars, progress)
-    for layer, accumulator in accumulators.items():
-        width = plan.model.infos[layer].width
-        records = exemplars.unit_records(accumulator, images, fields[layer], config.exemplars,
-                                         plan.model.preprocess.input_size, width)
-        for unit, (record, files) in tqdm(records.items(), desc=f"exemplar crops {layer}",
-                                          unit="unit", disable=not progress):
-            stores[layer].save(unit, record, files)
+    stimuli = synthetic.battery(config.synthetic)
+    for layer, units in missing.items():
+        lacking = data[layer].missing(units)
+        if lacking:
+            raise AtlasError(f"{plan.model.name} {layer}: no dataset statistics for unit(s) {lacking[:5]}: "
+                             f"run `python -m generate exemplars` first")
+        raw = synthetic.respond(plan.model, layer, units, stimuli, fields[layer], config.synthetic, progress)
+        for column, unit in enumerate(units):
+            stats = data[layer].load(unit)["stats"]
+            drive = families.drives(stimuli, raw[:, column], stats["mean"], stats["std"])
+            record = {"unit": unit,
+                      "synthetic": {"sigma": stats["std"], **synthetic.summarise(stimuli, drive, config.synthetic)},
+                      "family": families.label(stimuli, raw[:, column], stats["mean"], stats["std"], config.families)}
+            stores[layer].save(unit, record)
+
+
+def rotation_stores(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> dict[str, StageStore]:
+    made = synthetic_stores(plan, config, images, store_root)
+    return {layer: StageStore(store_root, plan.model.key, layer, "rotation",
+                              {"stage": "rotation", "version": 1, **asdict(config.rotation),
+                               "synthetic": made[layer].dir.name, "units": units})
+            for layer, units in plan.layer_units.items()}
+
+
+def run_rotation_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path,
+                       progress: bool = True) -> None:
+    """Per layer and oriented family: every member's top exemplars turned about its strongest
+    position, every member's activation read there (joint tuning). Units of other families
+    get no rotation record."""
+    stores = rotation_stores(plan, config, images, store_root)
+    data = dataset_stores(plan, config, images, store_root)
+    made = synthetic_stores(plan, config, images, store_root)
+    fields = receptive_fields(plan, store_root)
+    angles = rotation.angles_for(config.rotation.step)
+    for layer, units in plan.layer_units.items():
+        store = stores[layer]
+        if store.has("layer"):
+            continue
+        labels = {u: made[layer].load(u)["family"] for u in units}
+        by_family: dict[str, list[int]] = {}
+        for unit, family in labels.items():
+            if family["label"] in families.ORIENTED:
+                by_family.setdefault(family["label"], []).append(unit)
+        summary = {}
+        for family, members in by_family.items():
+            exemplars_of = {u: data[layer].load(u)["exemplars"][:config.rotation.k] for u in members}
+            chosen = [rotation.Exemplar(u, e["source_index"], tuple(e["position"]))
+                      for u in members for e in exemplars_of[u]]
+            responses = rotation.rotation_responses(plan.model, layer, members, chosen, images, fields[layer],
+                                                    angles, progress)
+            for unit in members:
+                record = rotation.unit_record(unit, members, chosen, responses, angles, labels)
+                store.save(unit, record)
+            summary[family] = members
+        store.save("layer", {"families": summary, "angles": angles})
 
 
 def featurevis_stores(plan: ModelPlan, config: AtlasConfig, store_root: Path) -> dict[str, StageStore]:
@@ -155,23 +250,11 @@ def write_manifest(plans: list[ModelPlan], config: AtlasConfig, images: ImageSet
     """Where each stage's results lie, plus what the pages show about the run itself."""
     models = []
     for plan in plans:
-        fields = receptive_fields(plan, store_root)
-        data = dataset_stores(plan, config, images, store_root)
-        vis = featurevis_stores(plan, config, store_root)
-        layers = []
-        for layer, units in plan.layer_units.items():
-            info = plan.model.infos[layer]
-            layers.append({
-                **asdict(info), "units": units, "rf": fields[layer].to_dict(),
-                "stages": {"dataset": str(data[layer].dir.relative_to(store_root)),
-                           "featurevis": str(vis[layer].dir.relative_to(store_root))},
-            })
-        models.append({
-            "name": plan.model.name, "slug": plan.model.slug, "key": plan.model.key,
-            "weights_hash": plan.model.weights_hash, "random_init": plan.model.random_init,
-            "preprocess": asdict(plan.model.preprocess), "layers": layers,
-            "all_layers": {name: asdict(info) for name, info in plan.model.infos.items()},
-        })
+        entry = _model_manifest(plan, config, images, store_root, with_featurevis=True)
+        entry["all_layers"] = {name: asdict(info) for name, info in plan.model.infos.items()}
+        entry["control"] = (_model_manifest(plan.control, config, images, store_root, with_featurevis=False)
+                            if plan.control else None)
+        models.append(entry)
     manifest = {
         "title": config.title, "site_url": config.site_url, "atlas_version": __version__,
         "config": display_path(config.source) if config.source else "",
@@ -180,11 +263,48 @@ def write_manifest(plans: list[ModelPlan], config: AtlasConfig, images: ImageSet
         "dataset": {"name": display_path(images.name) if Path(images.name).exists() else images.name, "images": len(images), "skipped": len(images.skipped),
                     "fingerprint": images.fingerprint},
         "featurevis": asdict(config.featurevis), "exemplars": asdict(config.exemplars),
+        "synthetic": asdict(config.synthetic), "families": asdict(config.families),
+        "rotation": asdict(config.rotation),
+        "gallery": str(_gallery(config, store_root).relative_to(store_root)),
         "versions": package_versions(), "models": models,
     }
     path = manifest_path(store_root, config)
     atomic_write(path, json.dumps(manifest, indent=1).encode())
     return path
+
+
+def _model_manifest(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path,
+                    with_featurevis: bool) -> dict:
+    fields = receptive_fields(plan, store_root)
+    stores = {"dataset": dataset_stores(plan, config, images, store_root),
+              "synthetic": synthetic_stores(plan, config, images, store_root),
+              "rotation": rotation_stores(plan, config, images, store_root)}
+    if with_featurevis:
+        stores["featurevis"] = featurevis_stores(plan, config, store_root)
+    maps = featuremap_stores(plan, config, images, store_root) if plan.pages else {}
+    layers = []
+    for layer, units in plan.layer_units.items():
+        entry = {
+            **asdict(plan.model.infos[layer]), "units": units, "rf": fields[layer].to_dict(),
+            "stages": {stage: str(by_layer[layer].dir.relative_to(store_root)) for stage, by_layer in stores.items()},
+        }
+        if layer in maps and maps[layer].has("layer"):
+            entry["feature_maps"] = {"dir": str(maps[layer].dir.relative_to(store_root)),
+                                     "columns": maps[layer].load("layer")["columns"],
+                                     "files": maps[layer].load("layer")["photos"]}
+        layers.append(entry)
+    return {"name": plan.model.name, "slug": plan.model.slug, "key": plan.model.key,
+            "weights_hash": plan.model.weights_hash, "random_init": plan.model.random_init,
+            "preprocess": asdict(plan.model.preprocess), "layers": layers}
+
+
+def _gallery(config: AtlasConfig, store_root: Path) -> Path:
+    """Example images of every stimulus family (model-independent), stored once."""
+    store = StageStore(store_root, "stimuli", "gallery", "gallery", {"version": 1, **asdict(config.synthetic)})
+    if not store.has("gallery"):
+        files = synthetic.gallery(config.synthetic)
+        store.save("gallery", {"families": sorted(files)}, {f"{name}.png": data for name, data in files.items()})
+    return store.dir
 
 
 def package_versions() -> dict[str, str]:
@@ -210,8 +330,15 @@ def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages:
         print(f"note: removed {removed} temporary file(s) left by an interrupted run", file=sys.stderr)
     started = time.time()
     for plan in plans:
-        if "dataset" in stages:
-            run_dataset_stage(plan, config, images, store_root, progress)
+        for target in (plan, plan.control):
+            if target is None:
+                continue
+            if "dataset" in stages:
+                run_dataset_stage(target, config, images, store_root, progress)
+            if "synthetic" in stages:
+                run_synthetic_stage(target, config, images, store_root, progress)
+            if "rotation" in stages:
+                run_rotation_stage(target, config, images, store_root, progress)
         if "featurevis" in stages:
             run_featurevis_stage(plan, config, store_root, progress)
     path = write_manifest(plans, config, images, store_root, overrides)

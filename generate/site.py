@@ -3,6 +3,11 @@
 Reads only the manifest and the stage results it points to. Every generated file is listed
 in `<docs>/.generated`; files from an earlier render that are not written again are removed,
 so the site never shows stale neurons. Unchanged files are not rewritten.
+
+Besides the per-neuron pages it renders the synthetic-stimulus results: family labels on
+neuron and layer pages, one page per family, a survey per model, the stimulus gallery and the
+trained-versus-control table on the Methods page. Those pages only count and arrange the
+stored labels; no response is computed here.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import math
 import re
 import shutil
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +30,23 @@ from tqdm import tqdm
 
 from generate.config import REPO_ROOT
 from generate.errors import AtlasError
+from generate.families import FAMILIES
 
 TEMPLATES = REPO_ROOT / "templates"
 DEFAULT_DOCS = REPO_ROOT / "site_src"
 HAND_WRITTEN = ("about.md", "assets")  # committed in site_src/, copied when rendering elsewhere
 GENERATED_LIST = ".generated"
 THUMB_PX = 96
+# A family criterion "separates" a trained layer from its random-init control when the trained
+# layer has at least SEPARATION_RATIO times the control's count and at least SEPARATION_MIN units.
+SEPARATION_RATIO = 2
+SEPARATION_MIN = 3
+# Depth bands of the survey, as a fraction of the model's hookable layers (0 = input side).
+EARLY_BELOW, MIDDLE_BELOW = 0.25, 0.7
+# Order of the stimulus families on the gallery page; any other family follows.
+GREY_LEVELS = (0.0, 0.25, 0.75, 1.0)  # the grey patches of the battery (generate/stimuli.py), in order
+STIMULUS_ORDER = ("curve", "line", "edge", "angle", "grating", "high_low", "hue", "grey_patch", "colour_edge",
+                  "centre_surround", "uniform_disc", "gradient", "blank")
 
 
 def environment() -> Environment:
@@ -47,7 +64,34 @@ def environment() -> Environment:
     # Front-matter values: Material prints page.meta.title unescaped, so escape HTML here,
     # and JSON-quote so that YAML reads the string back verbatim.
     env.filters["meta"] = _front_matter
+    env.filters["family_slug"] = family_slug
+    env.filters["short"] = _short_number
+    env.filters["deg"] = _degrees
+    env.filters["cosd"] = lambda degrees: math.cos(math.radians(degrees))
+    env.filters["sind"] = lambda degrees: math.sin(math.radians(degrees))
+    env.globals["FAMILIES"] = FAMILIES
+    env.globals["SEPARATION_RATIO"] = SEPARATION_RATIO
+    env.globals["SEPARATION_MIN"] = SEPARATION_MIN
+    env.globals["DEPTH_BANDS"] = {"early": EARLY_BELOW, "middle": MIDDLE_BELOW}
     return env
+
+
+def family_slug(name: str) -> str:
+    """URL-safe name of a family label: 'line/edge' -> 'line-edge'."""
+    return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-") or "family"
+
+
+def _short_number(value: float) -> str:
+    """A bar label: few characters, enough digits for its size."""
+    size = abs(value)
+    return f"{value:.0f}" if size >= 10 else f"{value:.1f}" if size >= 1 else f"{value:.2f}" if size > 0 else "0"
+
+
+def _degrees(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    value = float(value)
+    return f"{value:.0f}°" if value == round(value) else f"{value:.1f}°"
 
 
 def _fenced(text: str, language: str = "", indent: int = 0) -> Markup:
@@ -68,6 +112,8 @@ def _front_matter(value: Any) -> Markup:
 def _format_number(value: Any, digits: int = 3) -> str:
     if value is None:
         return "n/a"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "n/a" if math.isnan(value) else ("−∞" if value < 0 else "∞")
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:.{digits}g}"
@@ -117,6 +163,7 @@ def _load(stage_dir: Path, unit: int) -> dict | None:
 def render(manifest: dict, store_root: Path, docs: Path = DEFAULT_DOCS, progress: bool = True) -> int:
     """Write every page of the atlas into `docs`; returns the number of neuron pages."""
     docs = Path(docs)
+    store_root = Path(store_root)
     docs.mkdir(parents=True, exist_ok=True)
     if docs.resolve() != DEFAULT_DOCS.resolve():
         for name in HAND_WRITTEN:
@@ -127,17 +174,38 @@ def render(manifest: dict, store_root: Path, docs: Path = DEFAULT_DOCS, progress
                 shutil.copy2(source, docs / name)
     env = environment()
     writer = _Writer(docs)
+    census = _census(manifest, store_root)
+    members: dict[str, list[dict]] = {name: [] for name in census["families"]}
     neuron_pages = 0
     total = sum(len(layer["units"]) for model in manifest["models"] for layer in model["layers"])
     bar = tqdm(total=total, desc="rendering pages", unit="page", disable=not progress)
-    for model in manifest["models"]:
-        for layer in model["layers"]:
-            neuron_pages += _render_layer(env, writer, manifest, model, layer, Path(store_root), bar)
+    for model, model_census in zip(manifest["models"], census["models"]):
+        for layer, layer_census in zip(model["layers"], model_census["layers"]):
+            cells = _render_layer(env, writer, manifest, model, layer, store_root, bar, layer_census, census)
+            neuron_pages += len(cells)
+            for cell in cells:
+                if cell["family"]:
+                    members.setdefault(cell["family"]["label"], []).append(
+                        {**cell, "model": model, "layer": layer["name"],
+                         "href": f"../{model['slug']}/{layer['name']}/{cell['unit']}.md",
+                         "thumb_href": f"../{model['slug']}/{layer['name']}/{cell['thumb']}" if cell["thumb"] else None})
         writer.write(f"{model['slug']}/index.md", env.get_template("model.md.j2").render(
-            atlas=manifest, model=model))
+            atlas=manifest, model=model, census=model_census))
+        writer.write(f"{model['slug']}/survey.md", env.get_template("survey.md.j2").render(
+            atlas=manifest, model=model, census=model_census, statements=_survey(model_census),
+            families=census["families"]))
     bar.close()
+    for name in census["families"]:
+        units = sorted(members.get(name, []), key=lambda m: -_finite_or(m["family"]["score"], -math.inf))
+        writer.write(f"families/{family_slug(name)}.md", env.get_template("family.md.j2").render(
+            atlas=manifest, family=name, members=units, census=census, criterion=_criterion(name, manifest)))
+    writer.write("families/index.md", env.get_template("families.md.j2").render(
+        atlas=manifest, census=census, criteria={n: _criterion(n, manifest) for n in census["families"]}))
+    writer.write("stimuli.md", env.get_template("stimuli.md.j2").render(
+        atlas=manifest, strips=_gallery(manifest, store_root, writer)))
     writer.write("index.md", env.get_template("home.md.j2").render(atlas=manifest))
-    writer.write("methods.md", env.get_template("methods.md.j2").render(atlas=manifest))
+    writer.write("methods.md", env.get_template("methods.md.j2").render(
+        atlas=manifest, census=census, criteria={n: _criterion(n, manifest) for n in census["families"]}))
     writer.write("models.md", env.get_template("models.md.j2").render(atlas=manifest))
     stale = writer.remove_stale()
     if stale:
@@ -145,14 +213,431 @@ def render(manifest: dict, store_root: Path, docs: Path = DEFAULT_DOCS, progress
     return neuron_pages
 
 
-def _render_layer(env, writer, manifest, model, layer, store_root, bar) -> int:
+def _finite_or(value: Any, default: float) -> float:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else default
+
+
+def _json_safe(value: Any) -> Any:
+    """Non-finite floats (a gate with no stimulus of its kind scores -inf) become null: strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------------ family census
+
+def _synthetic_records(store_root: Path, layer: dict) -> dict[int, dict]:
+    """The stored synthetic-stage record of each unit of a layer that has one."""
+    folder = layer.get("stages", {}).get("synthetic")
+    if not folder:
+        return {}
+    stage_dir = store_root / folder
+    records = {}
+    for unit in layer["units"]:
+        record = _load(stage_dir, unit)
+        if record and record.get("family"):
+            records[unit] = record
+    return records
+
+
+def _tally(records: dict[int, dict]) -> Counter:
+    return Counter(record["family"]["label"] for record in records.values())
+
+
+def _separation(trained: int, control: int | None) -> dict:
+    if control is None:
+        return {"separates": None, "text": "no control"}
+    if trained >= SEPARATION_MIN and trained >= SEPARATION_RATIO * control:
+        return {"separates": True, "text": "separates"}
+    return {"separates": False, "text": "does not separate: not evidence"}
+
+
+def _band(depth: float) -> str:
+    return "early" if depth < EARLY_BELOW else "middle" if depth < MIDDLE_BELOW else "late"
+
+
+def _census(manifest: dict, store_root: Path) -> dict:
+    """Family counts per model and layer, for the trained model and its random-init control,
+    read from the stored labels."""
+    models = []
+    seen: list[str] = []
+    for model in manifest["models"]:
+        control = model.get("control") or None
+        control_layers = {layer["name"]: layer for layer in control["layers"]} if control else {}
+        depth_of = _depths(model)
+        layers = []
+        for layer in model["layers"]:
+            records = _synthetic_records(store_root, layer)
+            trained = _tally(records)
+            control_layer = control_layers.get(layer["name"])
+            # A control without labels (its synthetic stage not computed) is no control: never compare with it.
+            control_records = _synthetic_records(store_root, control_layer) if control_layer else {}
+            control_counts = _tally(control_records) if control_records else None
+            seen += list(trained) + list(control_counts or [])
+            depth = depth_of(layer)
+            layers.append({
+                "name": layer["name"], "depth": depth, "band": _band(depth) if depth is not None else None,
+                "records": records, "units": len(layer["units"]), "labelled": len(records), "counts": trained,
+                "control_units": len(control_layer["units"]) if control_layer else None,
+                "control_labelled": len(control_records) if control_records else None,
+                "control_counts": control_counts,
+            })
+        if not any(layer["control_counts"] is not None for layer in layers):
+            control = None
+        models.append({"model": model, "control": control, "layers": layers,
+                       "labelled": sum(layer["labelled"] for layer in layers)})
+    families = list(FAMILIES) + [name for name in dict.fromkeys(seen) if name not in FAMILIES]
+    for entry in models:
+        for layer in entry["layers"]:
+            rows = []
+            for name in families:
+                trained = layer["counts"].get(name, 0)
+                control = layer["control_counts"].get(name, 0) if layer["control_counts"] is not None else None
+                rows.append({"family": name, "trained": trained, "control": control, **_separation(trained, control)})
+            layer["rows"] = rows
+        entry["totals"] = {name: sum(layer["counts"].get(name, 0) for layer in entry["layers"]) for name in families}
+        entry["control_totals"] = ({name: sum((layer["control_counts"] or {}).get(name, 0) for layer in entry["layers"])
+                                    for name in families} if entry["control"] else None)
+    totals = {name: sum(entry["totals"][name] for entry in models) for name in families}
+    control_totals = {name: sum((entry["control_totals"] or {}).get(name, 0) for entry in models) for name in families}
+    return {"models": models, "families": families, "totals": totals, "control_totals": control_totals,
+            "has_control": any(entry["control"] for entry in models),
+            "labelled": sum(entry["labelled"] for entry in models)}
+
+
+def _depths(model: dict):
+    """Relative depth of a layer in its model: 0 at the first hookable layer, 1 at the last."""
+    orders = [info.get("order", 0) for info in (model.get("all_layers") or {}).values()]
+    if not orders:
+        orders = [layer.get("order", 0) for layer in model["layers"]]
+    low, high = min(orders), max(orders)
+
+    def depth(layer: dict) -> float | None:
+        if "order" not in layer or high == low:
+            return None
+        return (layer["order"] - low) / (high - low)
+    return depth
+
+
+# The low-level progression of Distill's Early Vision overview (InceptionV1), as expectations:
+# (label, families counted together, band where they are expected).
+EXPECTATIONS = (
+    ("Lines and edges", "Line/edge units", ("line/edge",), "early"),
+    ("Colour (hue or colour contrast)", "Colour units", ("colour/hue", "colour contrast"), "early"),
+    ("Brightness gradients", "Brightness-gradient units", ("brightness gradient",), "early"),
+    ("Curves", "Curves", ("curve",), "middle"),
+    ("Texture (responsive, no family gate passed)", "Texture/other units", ("texture/other",), "middle"),
+    ("High-low frequency", "High-low frequency units", ("high-low frequency",), "middle"),
+)
+# InceptionV1 reference counts quoted from Distill's Early Vision overview (Olah et al. 2020),
+# shown as context and labelled as the reference, never as a measurement of this atlas.
+REFERENCE = {
+    "High-low frequency": "in InceptionV1, Distill's Early Vision overview lists 15 high-low frequency "
+                                "units in mixed3a",
+    "Curves": "in InceptionV1, Distill's Early Vision overview places the curve detectors in mixed3b",
+}
+
+
+def _survey(model_census: dict) -> list[dict]:
+    """One computed statement per expected family, from the counts of this model's layers."""
+    layers = model_census["layers"]
+    has_control = model_census["control"] is not None
+    labelled = sum(layer["labelled"] for layer in layers)
+    out = []
+    for title, subject, names, band in EXPECTATIONS:
+        found = []
+        for layer in layers:
+            trained = sum(layer["counts"].get(n, 0) for n in names)
+            control = (sum(layer["control_counts"].get(n, 0) for n in names)
+                       if layer["control_counts"] is not None else None)
+            found.append({"layer": layer["name"], "band": layer["band"], "trained": trained, "control": control,
+                          "labelled": layer["labelled"], **_separation(trained, control)})
+        present = [f for f in found if f["trained"] > 0]
+        in_band = [f for f in found if f["band"] == band]
+        sentences = []
+        if not labelled:
+            sentences.append("No unit of this model has a family label yet (synthetic stage not computed).")
+            verdict = "not tested"
+        elif not present:
+            sentences.append(f"{subject}: not found in any layer of this atlas ({labelled} labelled units in "
+                             f"{len(layers)} layer{'s' if len(layers) != 1 else ''}).")
+            verdict = "not found"
+        else:
+            first = present[0]
+            sentences.append(f"{subject} first appear in {first['layer']} ({first['trained']} of {first['labelled']} "
+                             f"labelled units{', ' + _article(first['band']) + ' layer' if first['band'] else ''}).")
+            best = max(present, key=lambda f: f["trained"] / max(f["labelled"], 1))
+            if best is not first:
+                sentences.append(f"Most common in {best['layer']} ({best['trained']} of {best['labelled']}, "
+                                 f"{100 * best['trained'] / max(best['labelled'], 1):.0f}%).")
+            others = [f for f in present[1:] if f is not best]
+            if others:
+                sentences.append("Also in " + ", ".join(f"{f['layer']} ({f['trained']})" for f in others) + ".")
+            here = [f for f in in_band if f["trained"] > 0]
+            if not in_band:
+                verdict = f"cannot be tested: this atlas has no {band} layer"
+            elif not here:
+                verdict = f"does not match: none in the {band} layers of this atlas"
+            elif has_control and not any(f["separates"] for f in here):
+                verdict = (f"present in {band} layers, but the criterion does not separate them from the "
+                           f"random-init control there: not evidence")
+            else:
+                verdict = f"matches: present in {band} layers" + (
+                    ", more often than in the random-init control" if has_control else "")
+            if band == "middle" and any(f["band"] == "early" for f in present):
+                verdict += "; already present in early layers"
+        if has_control and present:
+            parts = [f"{f['layer']}: {f['trained']} trained vs {f['control']} control ({f['text']})"
+                     for f in present if f["control"] is not None]
+            if parts:
+                sentences.append("Against the random-init control, " + "; ".join(parts) + ".")
+        elif has_control and any(f["control"] for f in found):
+            sentences.append("The random-init control has " + ", ".join(
+                f"{f['control']} in {f['layer']}" for f in found if f["control"]) + ".")
+        out.append({"title": title, "families": names, "band": band, "verdict": verdict,
+                    "sentences": sentences, "reference": REFERENCE.get(title), "layers": found})
+    return out
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _criterion(name: str, manifest: dict) -> str:
+    """The gate of a family in words, with this atlas' thresholds (generate/families.py)."""
+    p = manifest.get("families") or {}
+    if not p:
+        return ""
+    n = lambda key: _format_number(float(p[key]))  # noqa: E731
+    peak = f"peak drive ≥ {n('min_drive')} σ"
+    spec = f"≥ {n('specificity')}× the peak of"
+    text = {
+        "curve": (f"{peak} over curves (standard variant); the best straight line of the same stroke length at most "
+                  f"1/{n('curve_over_line')} of the curve peak; the drive at the opposite orientation ≤ "
+                  f"{n('opposite_ratio')}× the peak; and at least {p['variants_needed']} of the 3 cosmetic variants "
+                  f"(inverted, fill, grey) reaching ≥ {n('variant_ratio')}× the peak within "
+                  f"{_degrees(p['variant_tolerance'])} of the preferred orientation"),
+        "line/edge": (f"{peak} over straight lines or step edges (whichever is stronger); the drive at the "
+                      f"orthogonal orientation ≤ {n('orthogonal_ratio')}× the peak"),
+        "angle": (f"{peak} over angles; {spec} curves and of lines; the drive at the opposite orientation ≤ "
+                  f"{n('opposite_ratio')}× the peak"),
+        "high-low frequency": (f"{peak} over high-low frequency boundaries; {spec} step edges and of gratings; "
+                               f"the drive at the opposite orientation ≤ {n('opposite_ratio')}× the peak"),
+        "colour/hue": (f"{peak} over hue patches; {spec} grey patches; the least preferred hue ≤ "
+                       f"{n('selectivity_ratio')}× the most preferred"),
+        "colour contrast": f"{peak} over opponent-colour edges; {spec} luminance step edges",
+        "centre-surround": f"{peak} over centre-surround discs; {spec} uniform discs, hue and grey patches",
+        "brightness gradient": (f"{peak} over brightness ramps; {spec} step edges; the drive at the opposite "
+                                f"orientation ≤ {n('selectivity_ratio')}× the peak"),
+        "texture/other": f"no family gate passed, but some stimulus drives the unit ≥ {n('min_drive')} σ",
+        "unresponsive": f"no stimulus of the battery drives the unit ≥ {n('min_drive')} σ",
+    }
+    return text.get(name, "")
+
+
+# ------------------------------------------------------------------------------ gallery
+
+def _gallery(manifest: dict, store_root: Path, writer: _Writer) -> list[dict]:
+    """Copy the stimulus strips into the docs folder; one entry per stimulus family."""
+    folder = manifest.get("gallery")
+    if not folder or not (store_root / folder).is_dir():
+        return []
+    gallery_dir = store_root / folder
+    listing = gallery_dir / "gallery.json"
+    names = json.loads(listing.read_text()).get("families", []) if listing.is_file() else \
+        sorted(p.stem for p in gallery_dir.glob("*.png"))
+    names = sorted(names, key=lambda n: (STIMULUS_ORDER.index(n) if n in STIMULUS_ORDER else len(STIMULUS_ORDER), n))
+    counts = _battery_counts(manifest.get("synthetic") or {})
+    strips = []
+    for name in names:
+        png = gallery_dir / f"{name}.png"
+        if not png.is_file():
+            continue
+        relative = f"img/stimuli/{name}.png"
+        writer.copy(png, relative)
+        with Image.open(png) as image:
+            width, height = image.size
+        strips.append({"family": name, "title": {"high_low": "high-low frequency"}.get(name, name.replace("_", " ")),
+                       "file": relative, "width": width, "height": height,
+                       "count": counts.get(name), "text": _stimulus_text(name, manifest.get("synthetic") or {})})
+    return strips
+
+
+def _battery_counts(params: dict) -> dict[str, int]:
+    """How many stimuli of each family the battery holds (the battery is a function of its parameters)."""
+    try:
+        from generate.stimuli import BatteryParams, battery
+
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        return dict(Counter(s.family for s in battery(BatteryParams(**fields))))
+    except Exception:  # parameters from another version of the battery: counts are optional
+        return {}
+
+
+def _stimulus_text(name: str, p: dict) -> str:
+    from generate.stimuli import CENTRE_SURROUND, COLOUR_PAIRS, CURVE_VARIANTS
+
+    if not p:
+        return ""
+    step = _degrees(p["orientation_step"])
+    joined = lambda values, suffix="": ", ".join(f"{_format_number(float(v))}{suffix}" for v in values)  # noqa: E731
+    radii = p["radii"]
+    mid = radii[len(radii) // 2]
+    text = {
+        "curve": (f"90° arcs of radius {joined(radii)} × the receptive field, bulging toward each orientation every "
+                  f"{step}, stroke {_format_number(float(p['stroke']))} × the field (at least 1.5 px), in "
+                  f"{len(CURVE_VARIANTS)} cosmetic variants: standard (dark on white), inverted (white on black), "
+                  f"fill (blue/yellow regions meeting along the arc, on grey) and grey (dark on grey)"),
+        "line": (f"straight dark strokes as long as the arc of the middle curve radius ({_format_number(float(mid))} × "
+                 f"field × π/2), every {step}: the straight control for curves"),
+        "edge": f"light/dark step edges in a disc the size of the field, light side toward each orientation, every {step}",
+        "angle": (f"two strokes meeting at the centre with openings {joined(p['openings'], '°')}, the vertex pointing "
+                  f"toward each orientation, every {step}"),
+        "grating": (f"sinusoidal gratings of {joined(p['frequencies'])} cycles per receptive field, every {step} over "
+                    f"180°, in two phases; a unit's frequency drive is its best orientation and phase"),
+        "high_low": f"fine 2-px binary texture on one side of a boundary and smooth grey on the other, every {step}",
+        "hue": f"{p['hues']} fully saturated hues, as discs the size of the field on grey",
+        "grey_patch": "grey discs of levels 0, 0.25, 0.75 and 1 on grey: the colourless control for hue",
+        "colour_edge": ("opponent-colour edges (" + ", ".join(f"{a}/{b}" for a, b in COLOUR_PAIRS)
+                        + f") in a disc the size of the field, every {step}"),
+        "centre_surround": ("a disc of one colour inside an annulus of another (" + ", ".join(
+            f"{c} in {s}" for c, s in CENTRE_SURROUND) + "), on grey"),
+        "uniform_disc": "uniform discs of each centre colour alone (a quarter of the field wide): the control for centre-surround",
+        "gradient": f"linear brightness ramps across the field, brightest toward each orientation, every {step}",
+        "blank": "uniform fields of black, grey and white: the baselines every drive is measured from",
+    }
+    return text.get(name, "")
+
+
+# ------------------------------------------------------------------------------ neuron views
+
+def _preferred_text(family: dict | None, field_px: float) -> str:
+    """The preferred stimulus of a unit's family in words, e.g. 'preferred orientation 135°, radius 0.2 × field'."""
+    if not family:
+        return ""
+    pref = family.get("preferred") or {}
+    label = family.get("label")
+    parts = []
+    if "a" in pref and "b" in pref:
+        parts.append(f"{pref['a']}/{pref['b']} edge")
+    if "centre" in pref and "surround" in pref:
+        parts.append(f"{pref['centre']} centre in a {pref['surround']} surround")
+    if "colour" in pref:
+        parts.append(f"{pref['colour']}")
+    if "hue" in pref and pref["hue"] is not None:
+        parts.append(f"hue {_degrees(360 * float(pref['hue']))}")
+    if pref.get("orientation") is not None:
+        kind = f" ({pref['kind']})" if pref.get("kind") else ""
+        noun = {"angle": "vertex toward", "brightness gradient": "brightest toward",
+                "colour contrast": f"{pref.get('a', 'first colour')} side toward",
+                "high-low frequency": "textured side toward"}.get(label, "preferred orientation")
+        parts.append(f"{noun} {_degrees(pref['orientation'])}{kind}")
+    if pref.get("opening") is not None:
+        parts.append(f"opening {_degrees(pref['opening'])}")
+    if pref.get("radius") is not None:
+        parts.append(f"radius {_format_number(float(pref['radius']))} × receptive field "
+                     f"(≈ {float(pref['radius']) * field_px:.0f} px)")
+    return ", ".join(parts)
+
+
+def _bars(labels: list[str], values: list[float], fills: list[str | None] | None = None, unit: str = "σ") -> list[dict]:
+    fills = fills or [None] * len(values)
+    return [{"label": label, "value": _finite_or(value, 0.0), "fill": fill,
+             "title": f"{label}: {_format_number(value)} {unit}"} for label, value, fill in zip(labels, values, fills)]
+
+
+def _synthetic_view(synthetic: dict | None, params: dict) -> dict | None:
+    """What the neuron page's figures draw, arranged from the stored record (no new numbers)."""
+    if not synthetic:
+        return None
+    thetas = synthetic.get("orientations") or []
+    view: dict[str, Any] = {"orientations": thetas}
+    curve = synthetic.get("curve") or {}
+    heat = curve.get("heatmap") or []
+    if heat and thetas:
+        flat = [(_finite_or(v, 0.0), r, t) for r, row in enumerate(heat) for t, v in enumerate(row)]
+        peak = max(flat, key=lambda cell: cell[0])  # the first of equal maxima, as the labeller picks
+        view["heatmap"] = {"radii": curve.get("radii", []), "rows": [[_finite_or(v, 0.0) for v in row] for row in heat],
+                           "scale": max(abs(v) for v, _, _ in flat) or 1.0,
+                           "peak": {"value": peak[0], "radius": curve["radii"][peak[1]], "orientation": thetas[peak[2]],
+                                    "row": peak[1], "col": peak[2]}}
+    tuning = synthetic.get("orientation_tuning") or {}
+    names = {"curve": "curve", "line": "line", "edge": "edge", "angle": "angle", "high_low": "high-low",
+             "gradient": "gradient"}
+    polar = []
+    for key, title in names.items():
+        values = tuning.get(key)
+        if not values:
+            continue
+        clean = [_finite_or(v, 0.0) for v in values]
+        best = max(range(len(clean)), key=lambda i: clean[i])
+        polar.append({"key": key, "title": title, "drives": clean, "peak": clean[best], "at": thetas[best]})
+    if polar:
+        view["polar"] = polar
+        view["polar_scale"] = max([p["peak"] for p in polar] + [0.0]) or 1.0
+    freq = synthetic.get("frequency_tuning") or {}
+    if freq.get("drive"):
+        view["frequency"] = _bars([_format_number(float(f)) for f in freq["frequencies"]], freq["drive"])
+    hue = synthetic.get("hue") or {}
+    if hue.get("drive"):
+        hues = hue.get("hues") or []
+        items = _bars([_degrees(360 * float(h)) for h in hues], hue["drive"],
+                      [f"hsl({360 * float(h):.0f}, 100%, 50%)" for h in hues])
+        levels = GREY_LEVELS[:len(hue.get("grey") or [])]
+        greys = _bars([_format_number(level) for level in levels], hue.get("grey") or [],
+                      [f"rgb({255 * level:.0f}, {255 * level:.0f}, {255 * level:.0f})" for level in levels])
+        for item, level in zip(greys, levels):
+            item["title"] = f"grey {_format_number(level)}: {item['title'].split(': ', 1)[1]}"
+        view["hue"] = {"items": items + greys, "hues": len(hues), "greys": len(greys)}
+    variants = curve.get("variants") or {}
+    if variants:
+        standard = variants.get("standard") or {}
+        ratio, tolerance = params.get("variant_ratio"), params.get("variant_tolerance")
+        rows = []
+        for name, v in variants.items():
+            peak, orientation = v.get("peak"), v.get("orientation")
+            delta = None
+            if orientation is not None and standard.get("orientation") is not None:
+                d = abs(float(orientation) - float(standard["orientation"])) % 360.0
+                delta = min(d, 360.0 - d)
+            reference = _finite_or(standard.get("peak"), 0.0)
+            share = peak / reference if reference > 0 and _finite_or(peak, None) is not None else None
+            agrees = None
+            if name != "standard" and share is not None and delta is not None and ratio is not None:
+                agrees = share >= ratio and delta <= tolerance
+            rows.append({"name": name, "peak": peak, "orientation": orientation, "radius": v.get("radius"),
+                         "delta": delta, "share": share, "agrees": agrees})
+        view["variants"] = {"rows": rows, "bars": _bars([r["name"] for r in rows], [r["peak"] for r in rows])}
+    view["colour_edge"] = synthetic.get("colour_edge") or {}
+    view["centre_surround"] = synthetic.get("centre_surround") or {}
+    return view
+
+
+def _gate_rows(family: dict | None, families: list[str]) -> list[dict]:
+    if not family:
+        return []
+    gates = family.get("gates") or {}
+    order = [name for name in families if name in gates] + [name for name in gates if name not in families]
+    return [{"family": name, **gates[name]} for name in order]
+
+
+def _render_layer(env, writer, manifest, model, layer, store_root, bar, layer_census, census) -> list[dict]:
     base = f"{model['slug']}/{layer['name']}"
-    fv_dir = store_root / layer["stages"]["featurevis"]
+    fv_dir = store_root / layer["stages"]["featurevis"] if layer["stages"].get("featurevis") else None
     data_dir = store_root / layer["stages"]["dataset"]
     units = layer["units"]
+    records = layer_census["records"]
+    field_px = float(min(layer["rf"]["size"], layer["rf"].get("input_size") or layer["rf"]["size"]))
     cells = []
     for position, unit in enumerate(units):
-        vis, data = _load(fv_dir, unit), _load(data_dir, unit)
+        vis = _load(fv_dir, unit) if fv_dir else None
+        data = _load(data_dir, unit)
+        synth = records.get(unit)
+        family = synth.get("family") if synth else None
         images: dict[str, Any] = {"featurevis": {}, "exemplars": []}
         if vis:
             for kind in ("positive", "negative", "diversity"):
@@ -169,13 +654,22 @@ def _render_layer(env, writer, manifest, model, layer, store_root, bar) -> int:
         if data:
             for exemplar in data["exemplars"]:
                 writer.copy(data_dir / exemplar["file"], f"{base}/img/{exemplar['file']}")
-                images["exemplars"].append({**exemplar, "file": f"img/{exemplar['file']}"})
+                entry = {**exemplar, "file": f"img/{exemplar['file']}"}
+                heatmap = exemplar.get("heatmap")
+                if heatmap and (data_dir / heatmap).is_file():
+                    writer.copy(data_dir / heatmap, f"{base}/img/{heatmap}")
+                    entry["heatmap"] = f"img/{heatmap}"
+                else:
+                    entry.pop("heatmap", None)
+                images["exemplars"].append(entry)
         stats = data["stats"] if data else None
         record = {
             "model": model["name"], "layer": layer["name"], "unit": unit,
             "featurevis": images["featurevis"] or None,
             "exemplars": images["exemplars"] or None,
             "stats": stats,
+            "synthetic": synth.get("synthetic") if synth else None,
+            "family": family,
             "receptive_field": layer["rf"],
             "weights_hash": model["weights_hash"],
             "atlas_version": manifest["atlas_version"],
@@ -184,15 +678,44 @@ def _render_layer(env, writer, manifest, model, layer, store_root, bar) -> int:
             "previous": units[position - 1] if position > 0 else None,
             "next": units[position + 1] if position + 1 < len(units) else None,
         }
-        writer.write(f"{base}/{unit}.json", json.dumps(record, indent=1))
+        writer.write(f"{base}/{unit}.json", json.dumps(_json_safe(record), indent=1))
         writer.write(f"{base}/{unit}.md", env.get_template("neuron.md.j2").render(
-            atlas=manifest, model=model, layer=layer, unit=unit, record=record, **neighbours))
-        cells.append({"unit": unit, "thumb": thumb, "stats": stats,
+            atlas=manifest, model=model, layer=layer, unit=unit, record=record,
+            preferred=_preferred_text(family, field_px),
+            view=_synthetic_view(record["synthetic"], manifest.get("families") or {}),
+            gates=_gate_rows(family, census["families"]), **neighbours))
+        cells.append({"unit": unit, "thumb": thumb, "stats": stats, "family": family,
+                      "preferred": _preferred_text(family, field_px),
                       "objective": vis["positive"]["objective"] if vis else None})
         bar.update(1)
+    groups = []
+    if any(cell["family"] for cell in cells):
+        for name in census["families"] + [None]:
+            members = [c for c in cells if (c["family"] or {}).get("label") == name] if name else \
+                [c for c in cells if not c["family"]]
+            if members:
+                groups.append({"family": name, "slug": family_slug(name) if name else "unlabelled", "cells": members})
     writer.write(f"{base}/index.md", env.get_template("layer.md.j2").render(
-        atlas=manifest, model=model, layer=layer, cells=cells))
-    return len(units)
+        atlas=manifest, model=model, layer=layer, cells=cells, groups=groups, census=layer_census,
+        feature_maps=_feature_maps(writer, layer, store_root, base)))
+    return cells
+
+
+def _feature_maps(writer: _Writer, layer: dict, store_root: Path, base: str) -> list[dict]:
+    """Mosaics of every atlas unit's activation map on reference photos, when the layer has them."""
+    maps = layer.get("feature_maps") or {}
+    folder = maps.get("dir")
+    out = []
+    for entry in maps.get("files") or []:
+        source = store_root / folder / entry["file"] if folder else None
+        if not source or not source.is_file():
+            continue
+        relative = f"img/maps/{entry['file']}"
+        writer.copy(source, f"{base}/{relative}")
+        with Image.open(source) as image:
+            width, height = image.size
+        out.append({"photo": entry.get("photo", entry["file"]), "file": relative, "width": width, "height": height})
+    return out
 
 
 def build(docs: Path, site_dir: Path, strict: bool = True, site_url: str = "") -> None:

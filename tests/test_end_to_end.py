@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generate import exemplars, featurevis
+from generate import exemplars, featurevis, synthetic
 from generate.cli import main
+from generate.families import FAMILIES
 from generate.store import TMP_PREFIX
 from tests.conftest import LAYERS, write_config
 
@@ -42,6 +43,26 @@ def test_site_has_every_page_and_json(built):
             assert fv_image.is_file()
             # every number shown on the page is in the JSON
             assert f'{record["stats"]["max"]:.3g}' in page
+            for exemplar in record["exemplars"]:
+                assert (site / "efficientnet_lite0" / layer / exemplar["heatmap"]).is_file()
+            assert record["family"]["label"] in FAMILIES
+            assert set(record["synthetic"]["curve"]["variants"]) == {"standard", "inverted", "fill", "grey"}
+
+
+def test_control_and_feature_maps_are_stored(built):
+    root, config = built
+    manifest = json.loads((root / "store" / "manifests" / "tiny.json").read_text())
+    model = manifest["models"][0]
+    assert model["control"]["name"] == "efficientnet_lite0@random:0"
+    for layer in model["control"]["layers"]:
+        stored = sorted((root / "store" / layer["stages"]["synthetic"]).glob("*.json"))
+        assert len([p for p in stored if p.stem.isdigit()]) == len(layer["units"])
+        assert "featurevis" not in layer["stages"]
+    for layer in model["layers"]:
+        maps = layer["feature_maps"]
+        assert len(maps["files"]) == 3
+        for photo in maps["files"]:
+            assert (root / "store" / maps["dir"] / photo["file"]).is_file()
 
 
 def test_neuron_pages_stay_out_of_the_nav(built):
@@ -59,6 +80,7 @@ def test_rerun_recomputes_nothing(built, monkeypatch):
 
     monkeypatch.setattr(featurevis, "visualize", forbidden)
     monkeypatch.setattr(exemplars, "scan_dataset", forbidden)
+    monkeypatch.setattr(synthetic, "respond", forbidden)
     assert main(["atlas", "--config", str(config), "--out", str(root / "docs"), "--site", str(root / "site"), "--quiet"]) == 0
     assert _store_files(root) == before
 

@@ -1,0 +1,177 @@
+"""Rotation stage: dataset exemplars rotated about the unit's strongest position.
+
+For an oriented family (curve, line/edge, ...) in a layer, every member's top exemplars are
+rotated about the position where that member fired most, and every member's activation is
+read at that position. Unit j's response to unit i's exemplars peaks at the rotation that
+turns i's feature into j's preferred orientation, so these curves show joint tuning: as the
+input turns, one unit stops firing and the next starts. A unit's own curves ("each exemplar's
+curve and their aligned average") come from the same pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from generate.data import ImageSet, load_rgb, to_model_input
+from generate.layers import capture, run_until
+from generate.models import LoadedModel
+from generate.receptive_field import ReceptiveField
+
+FILL = 0.5  # grey where rotation brings in pixels from outside the image
+BATCH = 32
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    unit: int  # whose exemplar it is
+    image: int  # index into the image set
+    position: tuple[int, int]  # feature-map (y, x) of the unit's maximum
+
+
+def rotate_about(image: torch.Tensor, centre: tuple[float, float], angles: list[float]) -> torch.Tensor:
+    """[A, 3, S, S]: `image` [3, S, S] rotated counter-clockwise by each angle (degrees) about
+    `centre` (row, col in pixels, pixel centres at +0.5), grey outside."""
+    size = image.shape[-1]
+    theta = torch.tensor(np.deg2rad(angles), dtype=torch.float32)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    # normalised coordinates (align_corners=False): u = (2 * col + 1 - size) / size ... with pixel
+    # centres at col + 0.5, a point at pixel coordinate c maps to 2 * c / size - 1.
+    cy, cx = (2 * centre[0] / size - 1), (2 * centre[1] / size - 1)
+    # Output pixel (x, y) samples the input at R(-angle) (x - c) + c; image rows point down, so
+    # a counter-clockwise turn on screen is a clockwise one in (col, row) coordinates.
+    matrix = torch.zeros(len(angles), 2, 3)
+    matrix[:, 0, 0], matrix[:, 0, 1] = cos, -sin
+    matrix[:, 1, 0], matrix[:, 1, 1] = sin, cos
+    matrix[:, 0, 2] = cx - (cos * cx - sin * cy)
+    matrix[:, 1, 2] = cy - (sin * cx + cos * cy)
+    grid = F.affine_grid(matrix, (len(angles), 3, size, size), align_corners=False)
+    shifted = image.unsqueeze(0).expand(len(angles), -1, -1, -1) - FILL
+    return F.grid_sample(shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + FILL
+
+
+def rotation_responses(model: LoadedModel, layer: str, units: list[int], exemplars: list[Exemplar],
+                       images: ImageSet, rf: ReceptiveField, angles: list[float],
+                       progress: bool = False) -> np.ndarray:
+    """[n_exemplars, n_angles, n_units]: every unit's activation at the exemplar's position
+    while the exemplar turns about that position."""
+    spec = model.layer(layer)
+    size = model.preprocess.input_size
+    cache: dict[int, torch.Tensor] = {}
+    out = np.zeros((len(exemplars), len(angles), len(units)), dtype=np.float32)
+    per_batch = max(1, BATCH // len(angles))
+    with tqdm(total=len(exemplars), desc=f"rotation {model.name} {layer}", unit="exemplar", disable=not progress) as bar:
+        for start in range(0, len(exemplars), per_batch):
+            chunk = exemplars[start:start + per_batch]
+            batch = []
+            for e in chunk:
+                if e.image not in cache:
+                    cache[e.image] = torch.from_numpy(to_model_input(load_rgb(images.paths[e.image]), size).copy()
+                                                      ).permute(2, 0, 1).float() / 255
+                batch.append(rotate_about(cache[e.image], rf.centre(*e.position), angles))
+            x = model.preprocess(torch.cat(batch).to(model.device))
+            with torch.no_grad(), capture([spec], stop_after=spec) as acts:
+                run_until(model.module, x)
+            act = acts[layer].float().cpu()
+            for n, e in enumerate(chunk):
+                rows = act[n * len(angles):(n + 1) * len(angles), units, e.position[0], e.position[1]]
+                out[start + n] = rows.numpy()
+            bar.update(len(chunk))
+    return out
+
+
+def circular_mean(degrees: np.ndarray, weights: np.ndarray | None = None) -> float:
+    rad = np.deg2rad(degrees)
+    w = np.ones_like(rad) if weights is None else weights
+    return float(np.rad2deg(np.arctan2((w * np.sin(rad)).sum(), (w * np.cos(rad)).sum())) % 360)
+
+
+def peak_angle(curve: np.ndarray, angles: list[float]) -> float:
+    return float(angles[int(np.argmax(curve))])
+
+
+def signed_angle(a: float) -> float:
+    """Angle in (-180, 180]."""
+    return (a + 180.0) % 360.0 - 180.0
+
+
+def angles_for(step: float) -> list[float]:
+    return [float(a) for a in np.arange(0.0, 360.0, step)]
+
+
+def circular_rank_agreement(a: list[float], b: list[float]) -> float:
+    """Agreement between two circular orderings: the circular correlation coefficient
+    (Fisher & Lee) of the two sets of angles, in [-1, 1]."""
+    if len(a) < 3:
+        return float("nan")
+    x, y = np.deg2rad(np.asarray(a)), np.deg2rad(np.asarray(b))
+    n = len(x)
+    num = den_x = den_y = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            num += math.sin(x[i] - x[j]) * math.sin(y[i] - y[j])
+            den_x += math.sin(x[i] - x[j]) ** 2
+            den_y += math.sin(y[i] - y[j]) ** 2
+    return float(num / math.sqrt(den_x * den_y)) if den_x > 0 and den_y > 0 else float("nan")
+
+
+def _period(family_record: dict) -> float:
+    return 180.0 if family_record.get("preferred", {}).get("kind") == "line" else 360.0
+
+
+def _circular_distance(a: float, b: float, period: float) -> float:
+    d = abs(a - b) % period
+    return min(d, period - d)
+
+
+def unit_record(unit: int, members: list[int], chosen: list[Exemplar], responses: np.ndarray,
+                angles: list[float], labels: dict[int, dict]) -> dict:
+    """What one unit's rotation shows: its own exemplars' curves, and where it peaks on the
+    other members' exemplars, turned into an orientation anchored on *their* synthetic
+    preferences (never its own), to compare with its synthetic preference."""
+    column = members.index(unit)
+    own = [n for n, e in enumerate(chosen) if e.unit == unit]
+    curves = responses[own, :, column]
+    aligned = np.stack([np.roll(c, -int(np.argmax(c))) for c in curves]) if len(own) else np.zeros((0, len(angles)))
+    period = _period(labels[unit])
+    cross, anchored, weights = {}, [], []
+    for other in members:
+        if other == unit:
+            continue
+        rows = [n for n, e in enumerate(chosen) if e.unit == other]
+        curve = responses[rows, :, column].mean(axis=0)
+        phi, height = peak_angle(curve, angles), float(curve.max())
+        cross[str(other)] = {"peak": phi, "height": height}
+        anchor = labels[other]["preferred"].get("orientation")
+        if anchor is not None and height > 0:
+            anchored.append((anchor + phi) % 360.0)
+            weights.append(height)
+    synthetic_orientation = labels[unit]["preferred"].get("orientation")
+    rotation_orientation = None
+    if anchored:
+        values = np.asarray(anchored)
+        if period == 180.0:  # axial data: average doubled angles
+            rotation_orientation = circular_mean(2 * values, np.asarray(weights)) / 2
+        else:
+            rotation_orientation = circular_mean(values, np.asarray(weights))
+    agreement = (_circular_distance(rotation_orientation, synthetic_orientation, period)
+                 if rotation_orientation is not None and synthetic_orientation is not None else None)
+    return {
+        "unit": unit,
+        "family": labels[unit]["label"],
+        "angles": angles,
+        "exemplar_curves": curves.tolist(),
+        "average": curves.mean(axis=0).tolist() if len(own) else [],
+        "aligned_average": aligned.mean(axis=0).tolist() if len(own) else [],
+        "cross": cross,
+        "synthetic_orientation": synthetic_orientation,
+        "rotation_orientation": rotation_orientation,
+        "agreement": agreement,
+        "period": period,
+        "anchors": len(anchored),
+    }
