@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from generate import __version__, exemplars, families, featuremaps, featurevis, rotation, synthetic
+from generate import __version__, exemplars, families, featuremaps, featurevis, rotation, synthetic, verdicts
 from generate.config import AtlasConfig, ModelEntry, display_path, parse_units, resolve_dataset
 from generate.data import ImageSet, scan_images
 from generate.errors import AtlasError
@@ -27,7 +27,7 @@ from generate.models import LoadedModel, load_model
 from generate.receptive_field import ReceptiveField, compute_receptive_field
 from generate.store import StageStore, atomic_write, clean_temporaries
 
-STAGES = ("dataset", "synthetic", "rotation", "featurevis")  # in dependency order
+STAGES = ("dataset", "synthetic", "rotation", "verdicts", "featurevis")  # in dependency order
 
 
 @dataclass
@@ -143,7 +143,7 @@ def run_synthetic_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, 
 def rotation_stores(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> dict[str, StageStore]:
     made = synthetic_stores(plan, config, images, store_root)
     return {layer: StageStore(store_root, plan.model.key, layer, "rotation",
-                              {"stage": "rotation", "version": 1, **asdict(config.rotation),
+                              {"stage": "rotation", "version": 2, **asdict(config.rotation),
                                "synthetic": made[layer].dir.name, "units": units})
             for layer, units in plan.layer_units.items()}
 
@@ -174,11 +174,52 @@ def run_rotation_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, s
                       for u in members for e in exemplars_of[u]]
             responses = rotation.rotation_responses(plan.model, layer, members, chosen, images, fields[layer],
                                                     angles, progress)
-            for unit in members:
-                record = rotation.unit_record(unit, members, chosen, responses, angles, labels)
-                store.save(unit, record)
-            summary[family] = members
+            records = [rotation.unit_record(unit, members, chosen, responses, angles, labels) for unit in members]
+            for record in records:
+                store.save(record["unit"], record)
+            summary[family] = rotation.family_measures(records, config.rotation.agreement)
         store.save("layer", {"families": summary, "angles": angles})
+
+
+def verdict_stores(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> dict[str, StageStore]:
+    sources = [rotation_stores(p, config, images, store_root) for p in (plan, plan.control) if p is not None]
+    return {layer: StageStore(store_root, plan.model.key, layer, "verdicts",
+                              {"stage": "verdicts", "version": 1, "from": [s[layer].dir.name for s in sources],
+                               "control": plan.control.model.key if plan.control else None,
+                               "families": asdict(config.families), "rotation": asdict(config.rotation)})
+            for layer in plan.layer_units}
+
+
+def run_verdict_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> None:
+    """Arguments 3 and 4 for every unit, beside the same measures on its random-init control."""
+    stores = verdict_stores(plan, config, images, store_root)
+
+    def loaders(target: ModelPlan | None, layer: str):
+        if target is None:
+            return (lambda unit: None), (lambda unit: None), {}
+        made = synthetic_stores(target, config, images, store_root)[layer]
+        turned = rotation_stores(target, config, images, store_root)[layer]
+        measures = turned.load("layer")["families"] if turned.has("layer") else {}
+        family = lambda unit: made.load(unit)["family"] if made.has(unit) else None  # noqa: E731
+        rotated = lambda unit: turned.load(unit) if turned.has(unit) else None  # noqa: E731
+        return family, rotated, measures
+
+    for layer, units in plan.layer_units.items():
+        missing = stores[layer].missing(units)
+        if not missing:
+            continue
+        family, rotated, measures = loaders(plan, layer)
+        c_family, c_rotated, c_measures = loaders(plan.control, layer)
+        for unit in missing:
+            own, control = family(unit), c_family(unit)
+            if own is None:
+                raise AtlasError(f"{plan.model.name} {layer}: unit {unit} has no family label yet: "
+                                 f"run `python -m generate synthetic` first")
+            record = verdicts.unit_verdicts(
+                own, rotated(unit), measures.get(own["label"]),
+                control, c_rotated(unit), c_measures.get(control["label"]) if control else None,
+                config.families, config.rotation)
+            stores[layer].save(unit, {"unit": unit, "verdicts": record})
 
 
 def featurevis_stores(plan: ModelPlan, config: AtlasConfig, store_root: Path) -> dict[str, StageStore]:
@@ -281,6 +322,7 @@ def _model_manifest(plan: ModelPlan, config: AtlasConfig, images: ImageSet, stor
               "rotation": rotation_stores(plan, config, images, store_root)}
     if with_featurevis:
         stores["featurevis"] = featurevis_stores(plan, config, store_root)
+        stores["verdicts"] = verdict_stores(plan, config, images, store_root)
     maps = featuremap_stores(plan, config, images, store_root) if plan.pages else {}
     layers = []
     for layer, units in plan.layer_units.items():
@@ -339,6 +381,8 @@ def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages:
                 run_synthetic_stage(target, config, images, store_root, progress)
             if "rotation" in stages:
                 run_rotation_stage(target, config, images, store_root, progress)
+        if "verdicts" in stages:
+            run_verdict_stage(plan, config, images, store_root)
         if "featurevis" in stages:
             run_featurevis_stage(plan, config, store_root, progress)
     path = write_manifest(plans, config, images, store_root, overrides)

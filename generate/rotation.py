@@ -131,34 +131,33 @@ def _circular_distance(a: float, b: float, period: float) -> float:
 
 def unit_record(unit: int, members: list[int], chosen: list[Exemplar], responses: np.ndarray,
                 angles: list[float], labels: dict[int, dict]) -> dict:
-    """What one unit's rotation shows: its own exemplars' curves, and where it peaks on the
-    other members' exemplars, turned into an orientation anchored on *their* synthetic
-    preferences (never its own), to compare with its synthetic preference."""
+    """What one unit's rotation shows: its own exemplars' curves, and its tuning over absolute
+    orientation measured on the *other* members' exemplars: an exemplar of unit i turned by
+    phi shows i's feature at (i's synthetic orientation + phi). Anchoring on the others, never
+    on the unit itself, keeps the comparison with its own synthetic preference fair."""
     column = members.index(unit)
+    step = angles[1] - angles[0] if len(angles) > 1 else 360.0
     own = [n for n, e in enumerate(chosen) if e.unit == unit]
     curves = responses[own, :, column]
-    aligned = np.stack([np.roll(c, -int(np.argmax(c))) for c in curves]) if len(own) else np.zeros((0, len(angles)))
+    aligned = np.stack([np.roll(c, -int(np.argmax(c))) for c in curves]) if own else np.zeros((0, len(angles)))
     period = _period(labels[unit])
-    cross, anchored, weights = {}, [], []
+    tuning = np.zeros(len(angles))
+    anchors = 0
     for other in members:
-        if other == unit:
-            continue
-        rows = [n for n, e in enumerate(chosen) if e.unit == other]
-        curve = responses[rows, :, column].mean(axis=0)
-        phi, height = peak_angle(curve, angles), float(curve.max())
-        cross[str(other)] = {"peak": phi, "height": height}
         anchor = labels[other]["preferred"].get("orientation")
-        if anchor is not None and height > 0:
-            anchored.append((anchor + phi) % 360.0)
-            weights.append(height)
+        rows = [n for n, e in enumerate(chosen) if e.unit == other]
+        if other == unit or anchor is None or not rows:
+            continue
+        curve = responses[rows, :, column].mean(axis=0)
+        if curve.max() <= 0:
+            continue
+        tuning += np.roll(curve / curve.max(), int(round(anchor / step)))  # index = absolute orientation
+        anchors += 1
+    if period == 180.0:  # a line's orientation is axial: fold the two halves together
+        half = len(angles) // 2
+        tuning = np.concatenate([tuning[:half] + tuning[half:]] * 2)
     synthetic_orientation = labels[unit]["preferred"].get("orientation")
-    rotation_orientation = None
-    if anchored:
-        values = np.asarray(anchored)
-        if period == 180.0:  # axial data: average doubled angles
-            rotation_orientation = circular_mean(2 * values, np.asarray(weights)) / 2
-        else:
-            rotation_orientation = circular_mean(values, np.asarray(weights))
+    rotation_orientation = peak_angle(tuning, angles) % period if anchors else None
     agreement = (_circular_distance(rotation_orientation, synthetic_orientation, period)
                  if rotation_orientation is not None and synthetic_orientation is not None else None)
     return {
@@ -166,12 +165,31 @@ def unit_record(unit: int, members: list[int], chosen: list[Exemplar], responses
         "family": labels[unit]["label"],
         "angles": angles,
         "exemplar_curves": curves.tolist(),
-        "average": curves.mean(axis=0).tolist() if len(own) else [],
-        "aligned_average": aligned.mean(axis=0).tolist() if len(own) else [],
-        "cross": cross,
+        "average": curves.mean(axis=0).tolist() if own else [],
+        "aligned_average": aligned.mean(axis=0).tolist() if own else [],
+        "rotation_tuning": (tuning / tuning.max()).tolist() if anchors and tuning.max() > 0 else [],
         "synthetic_orientation": synthetic_orientation,
         "rotation_orientation": rotation_orientation,
         "agreement": agreement,
         "period": period,
-        "anchors": len(anchored),
+        "anchors": anchors,
+    }
+
+
+def family_measures(records: list[dict], tolerance: float) -> dict:
+    """Joint tuning of one family in one layer: how much of the circle its members cover, how
+    evenly their peaks are spaced, and whether rotation orders them as the synthetic stimuli do."""
+    tunings = np.array([r["rotation_tuning"] for r in records if r["rotation_tuning"]])
+    coverage = float((tunings.max(axis=0) >= 0.5).mean()) if len(tunings) else 0.0
+    peaks = sorted(r["rotation_orientation"] for r in records if r["rotation_orientation"] is not None)
+    gaps = np.diff(peaks + [peaks[0] + 360.0]) if peaks else np.array([])
+    paired = [(r["rotation_orientation"], r["synthetic_orientation"]) for r in records
+              if r["rotation_orientation"] is not None and r["synthetic_orientation"] is not None]
+    return {
+        "members": [r["unit"] for r in records],
+        "coverage": coverage,
+        "max_gap": float(gaps.max()) if len(gaps) else None,
+        "mean_gap": float(gaps.mean()) if len(gaps) else None,
+        "order_agreement": circular_rank_agreement([a for a, _ in paired], [b for _, b in paired]),
+        "agreeing_units": sum(1 for r in records if r["agreement"] is not None and r["agreement"] <= tolerance),
     }
