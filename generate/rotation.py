@@ -55,33 +55,63 @@ def rotate_about(image: torch.Tensor, centre: tuple[float, float], angles: list[
     return F.grid_sample(shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + FILL
 
 
+def window_for(rf: ReceptiveField, position: tuple[int, int], size: int) -> tuple[int, int, int, int] | None:
+    """A stride-aligned square of input pixels around `position`'s receptive field, and where
+    the position sits in its feature map: (top, left, side, index). Inside it the network
+    computes exactly what it computes on the whole image (the field lies inside, away from the
+    window's borders). None when it would leave the image: then the whole image is used."""
+    stride = int(round(rf.stride))
+    margin = math.ceil(rf.size / (2 * stride)) + 1  # feature positions on each side
+    side = 2 * margin * stride
+    top, left = (position[0] - margin) * stride, (position[1] - margin) * stride
+    if top < 0 or left < 0 or top + side > size or left + side > size or side >= size:
+        return None
+    return top, left, side, margin
+
+
 def rotation_responses(model: LoadedModel, layer: str, units: list[int], exemplars: list[Exemplar],
                        images: ImageSet, rf: ReceptiveField, angles: list[float],
                        progress: bool = False) -> np.ndarray:
     """[n_exemplars, n_angles, n_units]: every unit's activation at the exemplar's position
-    while the exemplar turns about that position."""
+    while the exemplar turns about that position. Where the receptive field is small, only a
+    window around it goes through the network (same values, far fewer pixels)."""
     spec = model.layer(layer)
     size = model.preprocess.input_size
     cache: dict[int, torch.Tensor] = {}
     out = np.zeros((len(exemplars), len(angles), len(units)), dtype=np.float32)
-    per_batch = max(1, BATCH // len(angles))
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad(), capture([spec], stop_after=spec) as acts:
+            run_until(model.module, model.preprocess(x.to(model.device)))
+        return acts[layer].float().cpu()
+
+    groups: dict[int | None, list[int]] = {}  # exemplars with the same window side go together
+    for n, e in enumerate(exemplars):
+        window = window_for(rf, e.position, size)
+        groups.setdefault(window[2] if window else None, []).append(n)
     with tqdm(total=len(exemplars), desc=f"rotation {model.name} {layer}", unit="exemplar", disable=not progress) as bar:
-        for start in range(0, len(exemplars), per_batch):
-            chunk = exemplars[start:start + per_batch]
-            batch = []
-            for e in chunk:
-                if e.image not in cache:
-                    cache[e.image] = torch.from_numpy(to_model_input(load_rgb(images.paths[e.image]), size).copy()
-                                                      ).permute(2, 0, 1).float() / 255
-                batch.append(rotate_about(cache[e.image], rf.centre(*e.position), angles))
-            x = model.preprocess(torch.cat(batch).to(model.device))
-            with torch.no_grad(), capture([spec], stop_after=spec) as acts:
-                run_until(model.module, x)
-            act = acts[layer].float().cpu()
-            for n, e in enumerate(chunk):
-                rows = act[n * len(angles):(n + 1) * len(angles), units, e.position[0], e.position[1]]
-                out[start + n] = rows.numpy()
-            bar.update(len(chunk))
+        for side, members in groups.items():
+            per_batch = max(1, (BATCH * (size // side) ** 2 if side else BATCH) // len(angles))
+            for start in range(0, len(members), per_batch):
+                chunk = members[start:start + per_batch]
+                batch, reads = [], []
+                for e in (exemplars[n] for n in chunk):
+                    if e.image not in cache:
+                        cache[e.image] = torch.from_numpy(to_model_input(load_rgb(images.paths[e.image]), size).copy()
+                                                          ).permute(2, 0, 1).float() / 255
+                    turned = rotate_about(cache[e.image], rf.centre(*e.position), angles)
+                    window = window_for(rf, e.position, size)
+                    if window:
+                        top, left, side_px, index = window
+                        batch.append(turned[:, :, top:top + side_px, left:left + side_px])
+                        reads.append((index, index))
+                    else:
+                        batch.append(turned)
+                        reads.append(e.position)
+                act = forward(torch.cat(batch))
+                for row, (n, (y, x)) in enumerate(zip(chunk, reads)):
+                    out[n] = act[row * len(angles):(row + 1) * len(angles), units, y, x].numpy()
+                bar.update(len(chunk))
     return out
 
 

@@ -7,7 +7,9 @@ so the site never shows stale neurons. Unchanged files are not rewritten.
 Besides the per-neuron pages it renders the synthetic-stimulus results: family labels on
 neuron and layer pages, one page per family, a survey per model, the stimulus gallery and the
 trained-versus-control table on the Methods page. Those pages only count and arrange the
-stored labels; no response is computed here.
+stored labels; no response is computed here. Likewise for the rotation stage and the verdicts:
+each neuron page draws its own rotation curves and lists its verdicts, each family page draws its
+members' joint tuning per layer, and the Methods page counts the verdicts, trained against control.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from tqdm import tqdm
 
 from generate.config import REPO_ROOT
 from generate.errors import AtlasError
-from generate.families import FAMILIES
+from generate.families import FAMILIES, ORIENTED
 
 TEMPLATES = REPO_ROOT / "templates"
 DEFAULT_DOCS = REPO_ROOT / "site_src"
@@ -45,6 +47,8 @@ SEPARATION_MIN = 3
 EARLY_BELOW, MIDDLE_BELOW = 0.25, 0.7
 # Order of the stimulus families on the gallery page; any other family follows.
 GREY_LEVELS = (0.0, 0.25, 0.75, 1.0)  # the grey patches of the battery (generate/stimuli.py), in order
+# The verdicts the atlas stores (generate/verdicts.py), in the order of the arguments they judge.
+ARGUMENTS = (("synthetic_examples", 3, "synthetic examples", "σ"), ("joint_tuning", 4, "joint tuning", ""))
 STIMULUS_ORDER = ("curve", "line", "edge", "angle", "grating", "high_low", "hue", "grey_patch", "colour_edge",
                   "centre_surround", "uniform_disc", "gradient", "blank")
 
@@ -69,6 +73,8 @@ def environment() -> Environment:
     env.filters["deg"] = _degrees
     env.filters["cosd"] = lambda degrees: math.cos(math.radians(degrees))
     env.filters["sind"] = lambda degrees: math.sin(math.radians(degrees))
+    env.filters["points"] = _points
+    env.globals["ORIENTED"] = ORIENTED
     env.globals["FAMILIES"] = FAMILIES
     env.globals["SEPARATION_RATIO"] = SEPARATION_RATIO
     env.globals["SEPARATION_MIN"] = SEPARATION_MIN
@@ -102,6 +108,18 @@ def _fenced(text: str, language: str = "", indent: int = 0) -> Markup:
     block = f"{fence}{language}\n{text.rstrip()}\n{fence}"
     pad = " " * indent
     return Markup("\n".join(pad + line if line else line for line in block.split("\n")))
+
+
+def _points(values: list[float], angles: list[float], x0: float, width: float, base: float, height: float,
+            lo: float, hi: float) -> str:
+    """SVG polyline points of a curve over the circle: angle a at x0 + width * a / 360, value lo at
+    `base` and hi at `base - height`; the first value is repeated at 360° to close the circle."""
+    span = (hi - lo) or 1.0
+    pairs = list(zip(angles, values))
+    if pairs and len(pairs) == len(angles):
+        pairs.append((pairs[0][0] + 360.0, pairs[0][1]))
+    return " ".join(f"{x0 + width * float(a) / 360.0:.1f},{base - height * (_finite_or(v, lo) - lo) / span:.1f}"
+                    for a, v in pairs)
 
 
 def _front_matter(value: Any) -> Markup:
@@ -198,14 +216,19 @@ def render(manifest: dict, store_root: Path, docs: Path = DEFAULT_DOCS, progress
     for name in census["families"]:
         units = sorted(members.get(name, []), key=lambda m: -_finite_or(m["family"]["score"], -math.inf))
         writer.write(f"families/{family_slug(name)}.md", env.get_template("family.md.j2").render(
-            atlas=manifest, family=name, members=units, census=census, criterion=_criterion(name, manifest)))
+            atlas=manifest, family=name, members=units, census=census, criterion=_criterion(name, manifest),
+            joint=_joint_tuning(name, census), rotation_computed=_rotation_computed(census)))
     writer.write("families/index.md", env.get_template("families.md.j2").render(
         atlas=manifest, census=census, criteria={n: _criterion(n, manifest) for n in census["families"]}))
     writer.write("stimuli.md", env.get_template("stimuli.md.j2").render(
         atlas=manifest, strips=_gallery(manifest, store_root, writer)))
     writer.write("index.md", env.get_template("home.md.j2").render(atlas=manifest))
     writer.write("methods.md", env.get_template("methods.md.j2").render(
-        atlas=manifest, census=census, criteria={n: _criterion(n, manifest) for n in census["families"]}))
+        atlas=manifest, census=census, criteria={n: _criterion(n, manifest) for n in census["families"]},
+        verdict_criteria=_verdict_criteria(census, manifest), rotation_computed=_rotation_computed(census),
+        has_verdicts=any(layer["verdict_rows"] for entry in census["models"] for layer in entry["layers"]),
+        verdict_control=any(row["control"] is not None for entry in census["models"]
+                            for layer in entry["layers"] for row in layer["verdict_rows"])))
     writer.write("models.md", env.get_template("models.md.j2").render(atlas=manifest))
     stale = writer.remove_stale()
     if stale:
@@ -244,6 +267,40 @@ def _synthetic_records(store_root: Path, layer: dict) -> dict[int, dict]:
     return records
 
 
+def _stage_records(store_root: Path, layer: dict, stage: str) -> dict[int, dict]:
+    """The stored records of a stage for the units of a layer that have one (none without the stage)."""
+    folder = layer.get("stages", {}).get(stage)
+    if not folder:
+        return {}
+    stage_dir = store_root / folder
+    if not stage_dir.is_dir():
+        return {}
+    return {unit: record for unit in layer["units"] if (record := _load(stage_dir, unit)) is not None}
+
+
+def _stage_summary(store_root: Path, layer: dict, stage: str) -> dict | None:
+    """A stage's per-layer record (`layer.json`), or None where the stage was not computed."""
+    folder = layer.get("stages", {}).get(stage)
+    path = store_root / folder / "layer.json" if folder else None
+    return json.loads(path.read_text()) if path and path.is_file() else None
+
+
+def _verdict_rows(records: dict[int, dict]) -> list[dict]:
+    """Per argument: how many units of a layer pass it, and how many of the same units of the
+    random-init control do (None where no unit has a control verdict)."""
+    rows = []
+    for key, number, title, _ in ARGUMENTS:
+        verdicts = [record["verdicts"][key] for record in records.values() if key in (record.get("verdicts") or {})]
+        if not verdicts:
+            continue
+        trained = sum(1 for v in verdicts if v.get("passed"))
+        controls = [v.get("control_passed") for v in verdicts if v.get("control_passed") is not None]
+        control = sum(1 for c in controls if c) if controls else None
+        rows.append({"key": key, "number": number, "title": title, "units": len(verdicts), "trained": trained,
+                     "control": control, "control_units": len(controls), **_separation(trained, control)})
+    return rows
+
+
 def _tally(records: dict[int, dict]) -> Counter:
     return Counter(record["family"]["label"] for record in records.values())
 
@@ -279,12 +336,21 @@ def _census(manifest: dict, store_root: Path) -> dict:
             control_counts = _tally(control_records) if control_records else None
             seen += list(trained) + list(control_counts or [])
             depth = depth_of(layer)
+            rotation_summary = _stage_summary(store_root, layer, "rotation")
+            verdicts = _stage_records(store_root, layer, "verdicts")
             layers.append({
                 "name": layer["name"], "depth": depth, "band": _band(depth) if depth is not None else None,
                 "records": records, "units": len(layer["units"]), "labelled": len(records), "counts": trained,
                 "control_units": len(control_layer["units"]) if control_layer else None,
                 "control_labelled": len(control_records) if control_records else None,
                 "control_counts": control_counts,
+                "rotation_computed": rotation_summary is not None,
+                "rotation": _stage_records(store_root, layer, "rotation") if rotation_summary else {},
+                "rotation_families": (rotation_summary or {}).get("families") or {},
+                "control_rotation_families": ((_stage_summary(store_root, control_layer, "rotation") or {})
+                                              .get("families") if control_layer else None),
+                "verdicts": {unit: record.get("verdicts") or {} for unit, record in verdicts.items()},
+                "verdict_rows": _verdict_rows(verdicts),
             })
         if not any(layer["control_counts"] is not None for layer in layers):
             control = None
@@ -437,6 +503,107 @@ def _criterion(name: str, manifest: dict) -> str:
         "unresponsive": f"no stimulus of the battery drives the unit ≥ {n('min_drive')} σ",
     }
     return text.get(name, "")
+
+
+# ------------------------------------------------------------------------------ rotation and verdicts
+
+def _rotation_computed(census: dict) -> bool:
+    return any(layer["rotation_computed"] for entry in census["models"] for layer in entry["layers"])
+
+
+def _marks(theta: Any, period: float) -> list[float]:
+    """Where an orientation is drawn on a 0–360° axis: twice for an axial (180°-periodic) one."""
+    if theta is None:
+        return []
+    theta = float(theta) % 360.0
+    return sorted({theta % 180.0, theta % 180.0 + 180.0}) if period == 180 else [theta]
+
+
+def _rotation_view(record: dict | None) -> dict | None:
+    """What the neuron page's rotation figures draw, arranged from the stored record."""
+    if not record:
+        return None
+    angles = [float(a) for a in record.get("angles") or []]
+    curves = [[_finite_or(v, 0.0) for v in curve] for curve in record.get("exemplar_curves") or []]
+    average = [_finite_or(v, 0.0) for v in record.get("average") or []]
+    values = [v for curve in curves for v in curve] + average
+    hi, lo = max(values + [0.0]), min(values + [0.0])
+    period = float(record.get("period") or 360.0)
+    tuning = [_finite_or(v, 0.0) for v in record.get("rotation_tuning") or []]
+    peaks = []
+    for curve in curves:
+        best = max(range(len(curve)), key=lambda i: curve[i]) if curve else None
+        peaks.append({"value": curve[best] if best is not None else None,
+                      "at": angles[best] if best is not None and best < len(angles) else None})
+    return {
+        "family": record.get("family"), "angles": angles, "curves": curves, "average": average, "peaks": peaks,
+        "hi": hi if hi > lo else lo + 1.0, "lo": lo, "period": period,
+        "tuning": tuning if len(tuning) == len(angles) else [],
+        "synthetic": record.get("synthetic_orientation"), "rotation": record.get("rotation_orientation"),
+        "agreement": record.get("agreement"), "anchors": record.get("anchors") or 0,
+        "synthetic_marks": _marks(record.get("synthetic_orientation"), period),
+        "rotation_marks": _marks(record.get("rotation_orientation"), period),
+    }
+
+
+def _verdict_view(verdicts: dict | None) -> list[dict]:
+    """One row per stored argument, in the order of the arguments."""
+    rows = []
+    for key, number, title, unit in ARGUMENTS:
+        verdict = (verdicts or {}).get(key)
+        if verdict is None:
+            continue
+        rows.append({"key": key, "number": number, "title": title, "unit": unit, **verdict})
+    return rows
+
+
+def _joint_tuning(name: str, census: dict) -> list[dict]:
+    """Per model and layer where the family has rotation data: its members' joint-tuning curves,
+    ordered by synthetic preferred orientation, and the layer measures beside the control's."""
+    if name not in ORIENTED:
+        return []
+    out = []
+    for entry in census["models"]:
+        for layer in entry["layers"]:
+            measures = layer["rotation_families"].get(name)
+            if not measures:
+                continue
+            rows = []
+            for unit in measures.get("members") or []:
+                record = layer["rotation"].get(unit)
+                if not record:
+                    continue
+                view = _rotation_view(record)
+                rows.append({"unit": unit, "href": f"../../{entry['model']['slug']}/{layer['name']}/{unit}/",
+                             "page": f"../{entry['model']['slug']}/{layer['name']}/{unit}.md", **view})
+            rows.sort(key=lambda r: (r["synthetic"] is None, _finite_or(r["synthetic"], 0.0), r["unit"]))
+            control = layer["control_rotation_families"]
+            out.append({"model": entry["model"], "layer": layer["name"], "rows": rows, "measures": measures,
+                        "control": (control or {}).get(name) if control is not None else None,
+                        "control_computed": control is not None})
+    return out
+
+
+def _verdict_criteria(census: dict, manifest: dict) -> dict[str, str]:
+    """The text of each verdict's criterion: as stored with any verdict, else rebuilt from the params."""
+    out: dict[str, str] = {}
+    for entry in census["models"]:
+        for layer in entry["layers"]:
+            for verdicts in layer["verdicts"].values():
+                for key, verdict in verdicts.items():
+                    if verdict.get("criterion") and key not in out:
+                        out[key] = verdict["criterion"]
+    try:
+        from generate.config import FamilyParams, RotationParams
+        from generate.verdicts import joint_tuning_criterion, synthetic_criterion
+
+        if "synthetic_examples" not in out and manifest.get("families"):
+            out["synthetic_examples"] = synthetic_criterion(FamilyParams(**manifest["families"]))
+        if "joint_tuning" not in out and manifest.get("rotation"):
+            out["joint_tuning"] = joint_tuning_criterion(RotationParams(**manifest["rotation"]))
+    except (TypeError, ValueError):  # parameters from another version: the stored text is all there is
+        pass
+    return out
 
 
 # ------------------------------------------------------------------------------ gallery
@@ -638,6 +805,8 @@ def _render_layer(env, writer, manifest, model, layer, store_root, bar, layer_ce
         data = _load(data_dir, unit)
         synth = records.get(unit)
         family = synth.get("family") if synth else None
+        turned = layer_census["rotation"].get(unit)
+        verdicts = layer_census["verdicts"].get(unit)
         images: dict[str, Any] = {"featurevis": {}, "exemplars": []}
         if vis:
             for kind in ("positive", "negative", "diversity"):
@@ -670,6 +839,8 @@ def _render_layer(env, writer, manifest, model, layer, store_root, bar, layer_ce
             "stats": stats,
             "synthetic": synth.get("synthetic") if synth else None,
             "family": family,
+            "rotation": turned,
+            "verdicts": verdicts or None,
             "receptive_field": layer["rf"],
             "weights_hash": model["weights_hash"],
             "atlas_version": manifest["atlas_version"],
@@ -683,7 +854,9 @@ def _render_layer(env, writer, manifest, model, layer, store_root, bar, layer_ce
             atlas=manifest, model=model, layer=layer, unit=unit, record=record,
             preferred=_preferred_text(family, field_px),
             view=_synthetic_view(record["synthetic"], manifest.get("families") or {}),
-            gates=_gate_rows(family, census["families"]), **neighbours))
+            gates=_gate_rows(family, census["families"]), rotation=_rotation_view(turned),
+            rotation_computed=layer_census["rotation_computed"], verdict_rows=_verdict_view(verdicts),
+            **neighbours))
         cells.append({"unit": unit, "thumb": thumb, "stats": stats, "family": family,
                       "preferred": _preferred_text(family, field_px),
                       "objective": vis["positive"]["objective"] if vis else None})
