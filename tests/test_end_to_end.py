@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from generate import exemplars, featurevis, synthetic
 from generate.cli import main

@@ -1,4 +1,3 @@
-import torch
 from torch import nn
 
 from generate.models import load_model

@@ -18,6 +18,7 @@ from PIL import Image
 from generate import site
 from generate.config import BatteryParams, FamilyParams
 from generate.families import FAMILIES
+from tests.conftest import chromium, serve
 
 THETAS = [float(t) for t in range(0, 360, 15)]
 STIMULUS_FAMILIES = ("curve", "line", "edge", "angle", "grating", "high_low", "hue", "grey_patch", "colour_edge",
@@ -359,55 +360,33 @@ def test_stale_strip_is_removed_and_old_manifest_still_builds(tmp_path):
 
 def test_family_filter_in_a_browser(built_site):
     """The filter shows one family's tiles; no console errors; no overflow on a phone."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.skip("Chromium not found")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed")
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
     site_dir, _ = built_site
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site_dir)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
-            for width in (1280, 390):
-                page = browser.new_page(viewport={"width": width, "height": 844})
-                problems: list[str] = []
-                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-                page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
-                for path in ("/tiny-net/mid.conv/2/", "/families/curve/", "/tiny-net/survey/", "/stimuli/",
-                             "/methods/"):
-                    page.goto(base + path, wait_until="networkidle")
-                    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-                    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                    assert overflow <= 1, f"{path} is {overflow}px wider than {width}px"
-                page.goto(base + "/tiny-net/mid.conv/", wait_until="networkidle")
-                assert page.is_visible(".atlas-filter")
-                visible = lambda: page.eval_on_selector_all(  # noqa: E731
-                    ".atlas-cell", "cells => cells.filter(c => c.offsetParent !== null).map(c => c.dataset.family)")
-                assert len(visible()) == 6
-                page.click('.atlas-filter button[data-family="high-low-frequency"]')
-                assert visible() == ["high-low-frequency", "high-low-frequency"]
-                assert not page.is_visible('.atlas-group[data-family="curve"]')
-                page.click('.atlas-filter button[data-family=""]')
-                assert len(visible()) == 6
-                assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
-                assert not problems, problems
-                page.close()
-            browser.close()
-    finally:
-        httpd.shutdown()
+    with serve(site_dir) as base, chromium() as browser:
+        for width in (1280, 390):
+            page = browser.new_page(viewport={"width": width, "height": 844})
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+            for path in ("/tiny-net/mid.conv/2/", "/families/curve/", "/tiny-net/survey/", "/stimuli/",
+                         "/methods/"):
+                page.goto(base + path, wait_until="networkidle")
+                page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 1, f"{path} is {overflow}px wider than {width}px"
+            page.goto(base + "/tiny-net/mid.conv/", wait_until="networkidle")
+            assert page.is_visible(".atlas-filter")
+            visible = lambda: page.eval_on_selector_all(  # noqa: E731
+                ".atlas-cell", "cells => cells.filter(c => c.offsetParent !== null).map(c => c.dataset.family)")
+            assert len(visible()) == 6
+            page.click('.atlas-filter button[data-family="high-low-frequency"]')
+            assert visible() == ["high-low-frequency", "high-low-frequency"]
+            assert not page.is_visible('.atlas-group[data-family="curve"]')
+            page.click('.atlas-filter button[data-family=""]')
+            assert len(visible()) == 6
+            assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+            assert not problems, problems
+            page.close()
+
 
 
 def test_control_without_labels_is_never_compared(tmp_path):

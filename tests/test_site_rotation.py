@@ -15,7 +15,8 @@ import pytest
 
 from generate.config import FamilyParams, RotationParams
 from generate.verdicts import joint_tuning_criterion, synthetic_criterion
-from tests.test_site_families import make_store, render_and_build, _text
+from tests.conftest import chromium, serve
+from tests.test_site_families import _text, make_store, render_and_build
 
 ANGLES = [float(a) for a in range(0, 360, 15)]
 TRAINED, CONTROL = "tiny-abc", "tiny-random-0-def"
@@ -225,42 +226,19 @@ def test_criteria_are_rebuilt_when_no_verdict_is_stored(tmp_path):
 
 def test_rotation_pages_in_a_browser(built):
     """No console errors and no horizontal overflow on a phone, verdict rows stacked there."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.skip("Chromium not found")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed")
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
     site_dir, _ = built
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site_dir)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
-            for width in (1280, 390):
-                page = browser.new_page(viewport={"width": width, "height": 844})
-                problems: list[str] = []
-                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-                page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
-                for path in ("/tiny-net/mid.conv/1/", "/families/curve/", "/families/line-edge/", "/methods/"):
-                    page.goto(base + path, wait_until="networkidle")
-                    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                    assert overflow <= 1, f"{path} is {overflow}px wider than {width}px"
-                page.goto(base + "/tiny-net/mid.conv/1/", wait_until="networkidle")
-                head = page.eval_on_selector(".atlas-verdicts thead", "e => getComputedStyle(e).display")
-                assert (head == "none") == (width == 390)
-                assert not problems, problems
-                page.close()
-            browser.close()
-    finally:
-        httpd.shutdown()
+    with serve(site_dir) as base, chromium() as browser:
+        for width in (1280, 390):
+            page = browser.new_page(viewport={"width": width, "height": 844})
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+            for path in ("/tiny-net/mid.conv/1/", "/families/curve/", "/families/line-edge/", "/methods/"):
+                page.goto(base + path, wait_until="networkidle")
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 1, f"{path} is {overflow}px wider than {width}px"
+            page.goto(base + "/tiny-net/mid.conv/1/", wait_until="networkidle")
+            head = page.eval_on_selector(".atlas-verdicts thead", "e => getComputedStyle(e).display")
+            assert (head == "none") == (width == 390)
+            assert not problems, problems
+            page.close()
