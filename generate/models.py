@@ -147,8 +147,10 @@ def _efficientnet_layers(module: nn.Module) -> list[LayerSpec]:
 
 
 def _generic_layers(module: nn.Module) -> list[LayerSpec]:
-    """Every named submodule; the probe keeps those that fire once with a 4-D output."""
-    return [LayerSpec(name, sub, None, type(sub).__name__) for name, sub in module.named_modules() if name]
+    """Every named submodule; the probe keeps those that fire once with a 4-D output. Names
+    are module paths, made URL-safe (they become folders and URLs of the site)."""
+    return [LayerSpec(re.sub(r"[^A-Za-z0-9._-]+", "-", name), sub, None, type(sub).__name__)
+            for name, sub in module.named_modules() if name]
 
 
 def _hub_checkpoint(filename: str) -> Path:

@@ -68,10 +68,13 @@ def test_pages_load_cleanly(browser, server, name, width, height, device):
 
 
 def test_neuron_page_weighs_under_500_kb(browser, server):
+    """The page, its images, the theme's CSS and JS; not the site-wide search index, which the
+    search worker fetches once for the whole site (neuron bodies are kept out of it)."""
     page, _, _ = _open(browser, server + PAGES["neuron"], 1280, 900)
     total = page.evaluate("""() => {
         const entries = performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'));
-        return entries.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0);
+        return entries.filter(e => !e.name.includes('search_index.json'))
+                      .reduce((sum, e) => sum + (e.encodedBodySize || 0), 0);
     }""")
     assert 20_000 < total <= MAX_PAGE_BYTES, total
     page.close()
@@ -85,4 +88,18 @@ def test_search_finds_a_unit(browser, server):
     first = page.eval_on_selector(".md-search-result__item a", "a => a.getAttribute('href')")
     assert "/efficientnet_lite0/blocks.6.dw/5/" in first, first
     assert not problems, problems
+    page.close()
+
+
+def test_search_finds_units_by_family_label(browser, server, built):
+    root, _ = built
+    import json
+
+    label = json.loads((root / "site" / "efficientnet_lite0" / "blocks.6.dw" / "5.json").read_text())["family"]["label"]
+    page, _, _ = _open(browser, server + "/", 1280, 900)
+    page.keyboard.press("/")
+    page.type("input.md-search__input", label.split("/")[0], delay=20)
+    page.wait_for_selector(".md-search-result__item a", timeout=15_000)
+    hrefs = page.eval_on_selector_all(".md-search-result__item a", "els => els.map(a => a.getAttribute('href'))")
+    assert any("/efficientnet_lite0/blocks.6.dw/5/" in h for h in hrefs), (label, hrefs[:10])
     page.close()

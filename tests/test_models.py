@@ -166,3 +166,21 @@ def test_folded_batchnorm_gives_the_original_activations(lite0):
     from generate.models import weights_hash
 
     assert lite0.weights_hash == weights_hash(original), "the hash is of the published weights"
+
+
+class OddNames(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.add_module("<script>alert(1)</script>", nn.Conv2d(3, 2, 3, padding=1))
+
+    def forward(self, x):
+        return getattr(self, "<script>alert(1)</script>")(x)
+
+
+def odd_names():
+    return OddNames()
+
+
+def test_layer_names_from_modules_are_url_safe():
+    model = load_model("tests.test_models:odd_names")
+    assert list(model.infos) == ["-script-alert-1-script-"]
