@@ -358,7 +358,7 @@ def package_versions() -> dict[str, str]:
         try:
             out[name] = version(name)
         except PackageNotFoundError:
-            pass
+            continue  # not installed: nothing to report
     return out
 
 

@@ -602,7 +602,7 @@ def _verdict_criteria(census: dict, manifest: dict) -> dict[str, str]:
         if "joint_tuning" not in out and manifest.get("rotation"):
             out["joint_tuning"] = joint_tuning_criterion(RotationParams(**manifest["rotation"]))
     except (TypeError, ValueError):  # parameters from another version: the stored text is all there is
-        pass
+        return out
     return out
 
 

@@ -76,7 +76,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args):
-        pass
+        """No request log on the test output."""
 
 
 @contextlib.contextmanager
