@@ -887,7 +887,12 @@ def _feature_maps(writer: _Writer, layer: dict, store_root: Path, base: str) -> 
         writer.copy(source, f"{base}/{relative}")
         with Image.open(source) as image:
             width, height = image.size
-        out.append({"photo": entry.get("photo", entry["file"]), "file": relative, "width": width, "height": height})
+        thumb = None
+        if entry.get("photo") and (store_root / folder / entry["photo"]).is_file():
+            thumb = f"img/maps/{entry['photo']}"
+            writer.copy(store_root / folder / entry["photo"], f"{base}/{thumb}")
+        out.append({"source": entry.get("source", entry["file"]), "thumb": thumb, "file": relative,
+                    "width": width, "height": height, "columns": maps.get("columns")})
     return out
 
 

@@ -153,7 +153,7 @@ def make_store(root: Path, with_synthetic: bool = True, gallery_families=STIMULU
         manifest.update({"synthetic": asdict(BatteryParams()), "families": asdict(FamilyParams()),
                          "gallery": "stimuli/gallery/gallery-0"})
         layers[1]["feature_maps"] = {"dir": "tiny-abc/mid.conv/maps-0",
-                                     "files": [{"photo": "astronaut<1>.png", "file": "astronaut.png"}]}
+                                     "files": [{"source": "astronaut<1>.png", "file": "astronaut.png"}]}
         _png(root / "tiny-abc" / "mid.conv" / "maps-0" / "astronaut.png", (10, 10, 10), (64, 32))
     return manifest
 
