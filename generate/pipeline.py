@@ -331,9 +331,9 @@ def _model_manifest(plan: ModelPlan, config: AtlasConfig, images: ImageSet, stor
             "stages": {stage: str(by_layer[layer].dir.relative_to(store_root)) for stage, by_layer in stores.items()},
         }
         if layer in maps and maps[layer].has("layer"):
+            mosaics = maps[layer].load("layer")
             entry["feature_maps"] = {"dir": str(maps[layer].dir.relative_to(store_root)),
-                                     "columns": maps[layer].load("layer")["columns"],
-                                     "files": maps[layer].load("layer")["photos"]}
+                                     "columns": mosaics["columns"], "files": mosaics["photos"]}
         layers.append(entry)
     return {"name": plan.model.name, "slug": plan.model.slug, "key": plan.model.key,
             "weights_hash": plan.model.weights_hash, "random_init": plan.model.random_init,

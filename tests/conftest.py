@@ -106,3 +106,17 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def watched_page(browser, width: int, height: int = 844):
+    """A page of the given viewport, and the list its console errors and failed requests go to."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    return page, problems
+
+
+def overflow(page) -> int:
+    """How many pixels the page is wider than the viewport."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import chromium, serve
+from tests.conftest import chromium, overflow, serve, watched_page
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 MAX_PAGE_BYTES = 500_000
@@ -30,10 +30,7 @@ def browser():
 
 
 def _open(browser, url: str, width: int, height: int):
-    page = browser.new_page(viewport={"width": width, "height": height})
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    page, problems = watched_page(browser, width, height)
     page.goto(url, wait_until="networkidle")
     # Load lazy images too, then check that every image decoded.
     broken = page.evaluate("""async () => {
@@ -58,8 +55,8 @@ def test_pages_load_cleanly(browser, server, name, width, height, device):
     page, problems, broken = _open(browser, server + PAGES[name], width, height)
     assert not broken, f"images that did not load: {broken}"
     assert not problems, f"console errors / failed requests: {problems}"
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"page is {overflow}px wider than a {width}px screen"
+    extra = overflow(page)
+    assert extra <= 1, f"page is {extra}px wider than a {width}px screen"
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"{name}-{device}.png"
     page.screenshot(path=str(shot), full_page=True)

@@ -18,7 +18,7 @@ from PIL import Image
 from generate import site
 from generate.config import BatteryParams, FamilyParams
 from generate.families import FAMILIES
-from tests.conftest import chromium, serve
+from tests.conftest import chromium, overflow, serve, watched_page
 
 THETAS = [float(t) for t in range(0, 360, 15)]
 STIMULUS_FAMILIES = ("curve", "line", "edge", "angle", "grating", "high_low", "hue", "grey_patch", "colour_edge",
@@ -363,16 +363,13 @@ def test_family_filter_in_a_browser(built_site):
     site_dir, _ = built_site
     with serve(site_dir) as base, chromium() as browser:
         for width in (1280, 390):
-            page = browser.new_page(viewport={"width": width, "height": 844})
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+            page, problems = watched_page(browser, width)
             for path in ("/tiny-net/mid.conv/2/", "/families/curve/", "/tiny-net/survey/", "/stimuli/",
                          "/methods/"):
                 page.goto(base + path, wait_until="networkidle")
                 page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 1, f"{path} is {overflow}px wider than {width}px"
+                extra = overflow(page)
+                assert extra <= 1, f"{path} is {extra}px wider than {width}px"
             page.goto(base + "/tiny-net/mid.conv/", wait_until="networkidle")
             assert page.is_visible(".atlas-filter")
             visible = lambda: page.eval_on_selector_all(  # noqa: E731
@@ -383,7 +380,7 @@ def test_family_filter_in_a_browser(built_site):
             assert not page.is_visible('.atlas-group[data-family="curve"]')
             page.click('.atlas-filter button[data-family=""]')
             assert len(visible()) == 6
-            assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+            assert overflow(page) <= 1
             assert not problems, problems
             page.close()
 

@@ -15,7 +15,7 @@ import pytest
 
 from generate.config import FamilyParams, RotationParams
 from generate.verdicts import joint_tuning_criterion, synthetic_criterion
-from tests.conftest import chromium, serve
+from tests.conftest import chromium, overflow, serve, watched_page
 from tests.test_site_families import _text, make_store, render_and_build
 
 ANGLES = [float(a) for a in range(0, 360, 15)]
@@ -229,14 +229,11 @@ def test_rotation_pages_in_a_browser(built):
     site_dir, _ = built
     with serve(site_dir) as base, chromium() as browser:
         for width in (1280, 390):
-            page = browser.new_page(viewport={"width": width, "height": 844})
-            problems: list[str] = []
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+            page, problems = watched_page(browser, width)
             for path in ("/tiny-net/mid.conv/1/", "/families/curve/", "/families/line-edge/", "/methods/"):
                 page.goto(base + path, wait_until="networkidle")
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 1, f"{path} is {overflow}px wider than {width}px"
+                extra = overflow(page)
+                assert extra <= 1, f"{path} is {extra}px wider than {width}px"
             page.goto(base + "/tiny-net/mid.conv/1/", wait_until="networkidle")
             head = page.eval_on_selector(".atlas-verdicts thead", "e => getComputedStyle(e).display")
             assert (head == "none") == (width == 390)
