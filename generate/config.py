@@ -47,6 +47,10 @@ class ExemplarParams:
     crop_px: int = 96  # side of each stored exemplar crop
     stat_samples: int = 16  # random positions per image kept for quantile estimates
     seed: int = 0
+    # The "moderate" stratum of Argument 2: images whose maximum activation lies in this band,
+    # as fractions of the unit's largest activation over the dataset (the article's strata).
+    moderate_low: float = 0.4
+    moderate_high: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,18 @@ class RotationParams:
 
 
 @dataclass(frozen=True)
+class VerdictParams:
+    """Classical (network-free) measurements behind the verdicts on Arguments 1 and 2
+    (generate/classical.py, generate/verdicts.py), printed on the Methods page."""
+
+    seeds: int = 2  # feature visualizations per unit (seeds featurevis.seed, +1, ...) that must all agree
+    tolerance: float = 22.5  # degrees: measured contour axis vs the unit's synthetic preference (chance: 25%)
+    min_coherence: float = 0.1  # structure-tensor coherence below which an image has no orientation
+    examples_fraction: float = 0.5  # Argument 2: fraction of the strongest exemplars that must agree
+    window: float = 0.15  # Gaussian window on an exemplar crop, sigma as a fraction of the crop side
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     """One model of the atlas and the units to compute for it."""
 
@@ -108,6 +124,7 @@ class AtlasConfig:
     synthetic: BatteryParams = field(default_factory=BatteryParams)
     families: FamilyParams = field(default_factory=FamilyParams)
     rotation: RotationParams = field(default_factory=RotationParams)
+    verdicts: VerdictParams = field(default_factory=VerdictParams)
     source: str = ""  # the config file this came from (for "Reproduce")
 
     def with_overrides(self, **changes: Any) -> "AtlasConfig":
@@ -178,7 +195,8 @@ def load_config(path: str | Path) -> AtlasConfig:
         raise AtlasError(f"config: {path} is not valid YAML{at}") from None
     if not isinstance(data, dict):
         raise AtlasError(f"config: {path} must be a YAML mapping")
-    known = {"title", "dataset", "store", "site_url", "models", "featurevis", "exemplars", "synthetic", "families", "rotation"}
+    known = {"title", "dataset", "store", "site_url", "models", "featurevis", "exemplars", "synthetic", "families", "rotation",
+             "verdicts"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise AtlasError(f"config: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
@@ -197,6 +215,7 @@ def load_config(path: str | Path) -> AtlasConfig:
         synthetic=_build(BatteryParams, data.get("synthetic"), "synthetic"),
         families=_build(FamilyParams, data.get("families"), "families"),
         rotation=_build(RotationParams, data.get("rotation"), "rotation"),
+        verdicts=_build(VerdictParams, data.get("verdicts"), "verdicts"),
         source=str(path),
     )
 

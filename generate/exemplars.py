@@ -1,7 +1,9 @@
 """Dataset stage: top-k exemplars and activation statistics, in one pass over the dataset.
 
 A unit's response to an image is its maximum over spatial positions (as in Microscope); the
-argmax locates the crop, sized to the unit's receptive field. Statistics are over every
+argmax locates the crop, sized to the unit's receptive field. Where the layer saturates (ReLU6),
+images and positions are ranked by the activation before the ceiling, so saturated units still
+get their most driven examples, centred where they are most driven. Statistics are over every
 spatial position of every image (exact mean, std, max, fraction positive) plus quantiles
 estimated from a fixed random sample of positions per image; the synthetic-stimulus and
 rotation stages express responses in units of this std (sigma).
@@ -19,7 +21,7 @@ from tqdm import tqdm
 
 from generate.config import ExemplarParams
 from generate.data import ImageSet, SquareImages, load_rgb, to_model_input
-from generate.layers import capture, run_until
+from generate.layers import PRE, capture, run_until
 from generate.models import LoadedModel
 from generate.receptive_field import ReceptiveField
 
@@ -34,6 +36,7 @@ class _LayerAccumulator:
     units: list[int]
     k: int
     top_values: torch.Tensor = field(init=False)
+    top_drive: torch.Tensor = field(init=False)  # what ranks them: the pre-activation where there is one
     top_images: torch.Tensor = field(init=False)
     top_positions: torch.Tensor = field(init=False)
     total: torch.Tensor = field(init=False)
@@ -42,11 +45,13 @@ class _LayerAccumulator:
     maximum: torch.Tensor = field(init=False)
     count: int = 0
     samples: list[torch.Tensor] = field(default_factory=list)
-    image_max: list[torch.Tensor] = field(default_factory=list)
+    image_max: list[torch.Tensor] = field(default_factory=list)  # per batch: [N, C] each image's maximum
+    image_argmax: list[torch.Tensor] = field(default_factory=list)  # ... and where it lies (flat index)
 
     def __post_init__(self):
         c = len(self.units)
         self.top_values = torch.full((c, 0), -torch.inf, dtype=torch.float64)
+        self.top_drive = torch.full((c, 0), -torch.inf, dtype=torch.float64)
         self.top_images = torch.zeros((c, 0), dtype=torch.long)
         self.top_positions = torch.zeros((c, 0), dtype=torch.long)
         self.total = torch.zeros(c, dtype=torch.float64)
@@ -54,17 +59,26 @@ class _LayerAccumulator:
         self.positive = torch.zeros(c, dtype=torch.float64)
         self.maximum = torch.full((c,), -torch.inf, dtype=torch.float64)
 
-    def add(self, acts: torch.Tensor, first_image: int, generator: torch.Generator, n_samples: int) -> None:
+    def add(self, acts: torch.Tensor, first_image: int, generator: torch.Generator, n_samples: int,
+            pre: torch.Tensor | None = None) -> None:
+        """acts: the layer's activations [N, C, H, W]; pre: the same before a saturating
+        transform (ReLU6), which ranks images and places the argmax where the activation ties
+        at its ceiling (else every saturated map would point at its first, top-left, position)."""
         acts = acts[:, self.units].double().cpu()  # [N, C, H, W]
         n, c, h, w = acts.shape
         flat = acts.reshape(n, c, h * w)
-        per_image_max, argmax = flat.max(dim=2)  # [N, C]
+        drive = flat if pre is None else pre[:, self.units].double().cpu().reshape(n, c, h * w)
+        per_image_drive, argmax = drive.max(dim=2)  # [N, C]
+        per_image_max = flat.gather(2, argmax[..., None])[..., 0]  # the activation there (its maximum)
         self.image_max.append(per_image_max.float())
-        values = torch.cat([self.top_values, per_image_max.T], dim=1)
+        self.image_argmax.append(argmax.int())
         images = torch.cat([self.top_images, (torch.arange(n) + first_image).expand(c, n)], dim=1)
         positions = torch.cat([self.top_positions, argmax.T], dim=1)
-        keep = values.topk(min(self.k, values.shape[1]), dim=1)
-        self.top_values = keep.values
+        ranking = torch.cat([self.top_drive, per_image_drive.T], dim=1)
+        values = torch.cat([self.top_values, per_image_max.T], dim=1)
+        keep = ranking.topk(min(self.k, ranking.shape[1]), dim=1)
+        self.top_drive = keep.values
+        self.top_values = values.gather(1, keep.indices)
         self.top_images = images.gather(1, keep.indices)
         self.top_positions = positions.gather(1, keep.indices)
         self.total += flat.sum(dim=(0, 2))
@@ -74,6 +88,23 @@ class _LayerAccumulator:
         self.count += n * h * w
         picks = torch.randint(0, h * w, (n, n_samples), generator=generator)
         self.samples.append(flat.gather(2, picks[:, None, :].expand(n, c, n_samples)).permute(1, 0, 2).reshape(c, -1).float())
+
+    def image_maxima(self, index: int) -> np.ndarray:
+        """Every image's maximum activation of one unit, in dataset order."""
+        return torch.cat([m[:, index] for m in self.image_max]).numpy()
+
+    def moderate(self, index: int, low: float, high: float, k: int) -> list[tuple[int, int, float]]:
+        """Up to k (image, flat position, activation) whose image maximum lies in [low, high] x
+        the unit's top activation, evenly spread over that band from its top."""
+        maxima = self.image_maxima(index)
+        top = float(self.top_values[index].max()) if self.top_values.shape[1] else 0.0
+        if top <= 0:
+            return []
+        band = np.flatnonzero((maxima >= low * top) & (maxima <= high * top))
+        band = band[np.argsort(-maxima[band], kind="stable")]
+        picks = band[np.unique(np.linspace(0, len(band) - 1, min(k, len(band))).round().astype(int))] if len(band) else []
+        positions = torch.cat([a[:, index] for a in self.image_argmax]).numpy()
+        return [(int(i), int(positions[i]), float(maxima[i])) for i in picks]
 
     def stats(self, index: int) -> dict:
         mean = self.total[index] / self.count
@@ -129,7 +160,7 @@ def scan_dataset(
             with torch.no_grad(), capture(specs, stop_after=deepest) as acts:
                 run_until(model.module, x)
             for name, accumulator in accumulators.items():
-                accumulator.add(acts[name], seen, generator, params.stat_samples)
+                accumulator.add(acts[name], seen, generator, params.stat_samples, acts[name + PRE])
             seen += len(batch)
             bar.update(len(batch))
     return accumulators
@@ -172,29 +203,36 @@ def unit_records(
             cache[index] = to_model_input(load_rgb(images.paths[index]), input_size)
         return cache[index]
 
+    def example(rank: int, name: str, index: int, flat_position: int, activation: float) -> tuple[dict, bytes]:
+        y, x = divmod(flat_position, width)
+        box = rf.box(y, x)
+        crop = jpeg_bytes(crop_receptive_field(pixels(index), box, params.crop_px))
+        return {"rank": rank, "file": name, "source": images.paths[index].name, "source_index": index,
+                "activation": activation, "position": [y, x], "box": list(box)}, crop
+
     out = {}
     for row, unit in enumerate(accumulator.units):
-        exemplars, files = [], {}
+        exemplars, moderate, files = [], [], {}
         for rank in range(accumulator.top_values.shape[1]):
-            index = int(accumulator.top_images[row, rank])
-            y, x = divmod(int(accumulator.top_positions[row, rank]), width)
-            box = rf.box(y, x)
-            name = f"{unit}.ex{rank}.jpg"
-            files[name] = jpeg_bytes(crop_receptive_field(pixels(index), box, params.crop_px))
-            exemplars.append({
-                "rank": rank,
-                "file": name,
-                "source": images.paths[index].name,
-                "source_index": index,
-                "activation": float(accumulator.top_values[row, rank]),
-                "position": [y, x],
-                "box": list(box),
-            })
-        record = {"unit": unit, "exemplars": exemplars, "stats": accumulator.stats(row)}
+            entry, files[f"{unit}.ex{rank}.jpg"] = example(
+                rank, f"{unit}.ex{rank}.jpg", int(accumulator.top_images[row, rank]),
+                int(accumulator.top_positions[row, rank]), float(accumulator.top_values[row, rank]))
+            exemplars.append(entry)
+        picks = accumulator.moderate(row, params.moderate_low, params.moderate_high, params.k)
+        for rank, (index, flat_position, activation) in enumerate(picks):
+            entry, files[f"{unit}.mod{rank}.jpg"] = example(rank, f"{unit}.mod{rank}.jpg", index, flat_position,
+                                                            activation)
+            moderate.append(entry)
+        # Every image's maximum, for comparing units across models on the same images.
+        buffer = io.BytesIO()
+        np.save(buffer, accumulator.image_maxima(row).astype(np.float32))
+        files[f"{unit}.imax.npy"] = buffer.getvalue()
+        record = {"unit": unit, "exemplars": exemplars, "moderate": moderate, "image_maxima": f"{unit}.imax.npy",
+                  "stats": accumulator.stats(row)}
         out[unit] = (record, files)
     return out
 
 
 def stage_params(params: ExemplarParams, model: LoadedModel, images: ImageSet) -> dict:
-    return {"stage": "dataset", "version": 3, **asdict(params), "preprocess": asdict(model.preprocess),
+    return {"stage": "dataset", "version": 5, **asdict(params), "preprocess": asdict(model.preprocess),
             "dataset": images.name, "dataset_fingerprint": images.fingerprint, "images": len(images)}

@@ -11,7 +11,7 @@ import io
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +19,15 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from generate import __version__, exemplars, families, featuremaps, featurevis, rotation, synthetic, verdicts
-from generate.config import AtlasConfig, ModelEntry, display_path, parse_units, resolve_dataset
+from generate import __version__, classical, exemplars, families, featuremaps, featurevis, rotation, synthetic, verdicts
+from generate.config import AtlasConfig, FeatureVisParams, ModelEntry, display_path, parse_units, resolve_dataset
 from generate.data import ImageSet, scan_images
 from generate.errors import AtlasError
 from generate.models import LoadedModel, load_model
 from generate.receptive_field import ReceptiveField, compute_receptive_field
 from generate.store import StageStore, atomic_write, clean_temporaries
 
-STAGES = ("dataset", "synthetic", "rotation", "verdicts", "featurevis")  # in dependency order
+STAGES = ("dataset", "synthetic", "rotation", "featurevis", "verdicts")  # in dependency order
 
 
 @dataclass
@@ -136,6 +136,7 @@ def run_synthetic_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, 
             drive = families.drives(stimuli, raw[:, column], stats["mean"], stats["std"])
             record = {"unit": unit,
                       "synthetic": {"sigma": stats["std"], **synthetic.summarise(stimuli, drive, config.synthetic)},
+                      "drive": [round(float(d), 4) for d in drive],  # the whole battery, for matching units
                       "family": families.label(stimuli, raw[:, column], stats["mean"], stats["std"], config.families)}
             stores[layer].save(unit, record)
 
@@ -181,50 +182,120 @@ def run_rotation_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, s
         store.save("layer", {"families": summary, "angles": angles})
 
 
+def featurevis_params(config: AtlasConfig, seed: int) -> FeatureVisParams:
+    """The feature visualization Argument 1 measures: the configured one at another seed,
+    positive direction only. With the defaults, seed 0 is the atlas's own image."""
+    params = config.featurevis
+    if seed == params.seed and not params.negative and params.diversity <= 1:
+        return params
+    return replace(params, seed=seed, negative=False, diversity=0)
+
+
+def verdict_seeds(config: AtlasConfig) -> list[int]:
+    return [config.featurevis.seed + i for i in range(config.verdicts.seeds)]
+
+
+def oriented_units(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> dict[str, list[int]]:
+    """Per layer, the units labelled with an oriented family: those that get Arguments 1 and 2."""
+    made = synthetic_stores(plan, config, images, store_root)
+    return {layer: [u for u in units if made[layer].has(u)
+                    and made[layer].load(u)["family"]["label"] in families.ORIENTED]
+            for layer, units in plan.layer_units.items()}
+
+
+def run_seed_featurevis(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path,
+                        progress: bool = True) -> None:
+    """Feature visualizations at every verdict seed for the oriented units of the model and of
+    its random-init control (Argument 1 needs both)."""
+    for target in (plan, plan.control):
+        if target is None:
+            continue
+        units = oriented_units(target, config, images, store_root)
+        for seed in verdict_seeds(config):
+            run_featurevis_stage(target, config, store_root, progress, featurevis_params(config, seed), units)
+
+
 def verdict_stores(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> dict[str, StageStore]:
-    sources = [rotation_stores(p, config, images, store_root) for p in (plan, plan.control) if p is not None]
+    targets = [p for p in (plan, plan.control) if p is not None]
+    sources = [stores(p)[layer].dir.name for p in targets for layer in plan.layer_units
+               for stores in (lambda p: rotation_stores(p, config, images, store_root),
+                              lambda p: dataset_stores(p, config, images, store_root))]
+    sources += [featurevis_stores(p, featurevis_params(config, seed), store_root)[layer].dir.name
+                for p in targets for seed in verdict_seeds(config) for layer in plan.layer_units]
     return {layer: StageStore(store_root, plan.model.key, layer, "verdicts",
-                              {"stage": "verdicts", "version": 1, "from": [s[layer].dir.name for s in sources],
+                              {"stage": "verdicts", "version": 2, "classical": classical.VERSION,
+                               "from": sorted(set(sources)),
                                "control": plan.control.model.key if plan.control else None,
-                               "families": asdict(config.families), "rotation": asdict(config.rotation)})
+                               "families": asdict(config.families), "rotation": asdict(config.rotation),
+                               "verdicts": asdict(config.verdicts)})
             for layer in plan.layer_units}
 
 
+def _crop_orientations(data: StageStore, record: dict, key: str, config: AtlasConfig, input_size: int) -> list:
+    out = []
+    for exemplar in record.get(key) or []:
+        with Image.open(data.file(exemplar["file"])) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        window = classical.crop_window(tuple(exemplar["box"]), input_size, pixels.shape[0], config.verdicts.window)
+        out.append(classical.structure_orientation(pixels, window))
+    return out
+
+
+def _evidence(target: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path, layer: str):
+    """A function unit -> everything the verdicts judge for that unit of `target`, from the store."""
+    made = synthetic_stores(target, config, images, store_root)[layer]
+    turned = rotation_stores(target, config, images, store_root)[layer]
+    data = dataset_stores(target, config, images, store_root)[layer]
+    visuals = {seed: featurevis_stores(target, featurevis_params(config, seed), store_root)[layer]
+               for seed in verdict_seeds(config)}
+    measures = turned.load("layer")["families"] if turned.has("layer") else {}
+    input_size = target.model.preprocess.input_size
+
+    def gather(unit: int) -> dict | None:
+        if not made.has(unit):
+            return None
+        family = made.load(unit)["family"]
+        by_seed, strong, moderate = {}, [], []
+        if family["label"] in families.ORIENTED:
+            for seed, store in visuals.items():
+                if store.has(unit):
+                    with Image.open(store.file(store.load(unit)["positive"]["files"][0])) as image:
+                        pixels = np.asarray(image.convert("RGB"))
+                    by_seed[seed] = classical.structure_orientation(
+                        pixels, classical.featurevis_window(pixels.shape[0]))
+            record = data.load(unit)
+            strong = _crop_orientations(data, record, "exemplars", config, input_size)
+            moderate = _crop_orientations(data, record, "moderate", config, input_size)
+        return {"family": family, "rotation": turned.load(unit) if turned.has(unit) else None,
+                "measures": measures.get(family["label"]), "featurevis": by_seed, "strong": strong,
+                "moderate": moderate}
+
+    return gather
+
+
 def run_verdict_stage(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> None:
-    """Arguments 3 and 4 for every unit, beside the same measures on its random-init control."""
+    """All four arguments for every unit, beside the same measures on its random-init control."""
     stores = verdict_stores(plan, config, images, store_root)
-
-    def loaders(target: ModelPlan | None, layer: str):
-        if target is None:
-            return (lambda unit: None), (lambda unit: None), {}
-        made = synthetic_stores(target, config, images, store_root)[layer]
-        turned = rotation_stores(target, config, images, store_root)[layer]
-        measures = turned.load("layer")["families"] if turned.has("layer") else {}
-        family = lambda unit: made.load(unit)["family"] if made.has(unit) else None  # noqa: E731
-        rotated = lambda unit: turned.load(unit) if turned.has(unit) else None  # noqa: E731
-        return family, rotated, measures
-
+    params = {"families": config.families, "rotation": config.rotation, "verdicts": config.verdicts,
+              "moderate": (config.exemplars.moderate_low, config.exemplars.moderate_high)}
     for layer, units in plan.layer_units.items():
         missing = stores[layer].missing(units)
         if not missing:
             continue
-        family, rotated, measures = loaders(plan, layer)
-        c_family, c_rotated, c_measures = loaders(plan.control, layer)
+        own = _evidence(plan, config, images, store_root, layer)
+        control = _evidence(plan.control, config, images, store_root, layer) if plan.control else (lambda unit: None)
         for unit in missing:
-            own, control = family(unit), c_family(unit)
-            if own is None:
+            evidence = own(unit)
+            if evidence is None:
                 raise AtlasError(f"{plan.model.name} {layer}: unit {unit} has no family label yet: "
                                  f"run `python -m generate synthetic` first")
-            record = verdicts.unit_verdicts(
-                own, rotated(unit), measures.get(own["label"]),
-                control, c_rotated(unit), c_measures.get(control["label"]) if control else None,
-                config.families, config.rotation)
+            record = verdicts.unit_verdicts(evidence, control(unit), params)
             stores[layer].save(unit, {"unit": unit, "verdicts": record})
 
 
-def featurevis_stores(plan: ModelPlan, config: AtlasConfig, store_root: Path) -> dict[str, StageStore]:
-    params = featurevis.stage_params(config.featurevis, plan.model)
-    return {layer: StageStore(store_root, plan.model.key, layer, "featurevis", params) for layer in plan.layer_units}
+def featurevis_stores(plan: ModelPlan, params: FeatureVisParams, store_root: Path) -> dict[str, StageStore]:
+    key = featurevis.stage_params(params, plan.model)
+    return {layer: StageStore(store_root, plan.model.key, layer, "featurevis", key) for layer in plan.layer_units}
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -233,20 +304,23 @@ def _png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def run_featurevis_stage(plan: ModelPlan, config: AtlasConfig, store_root: Path, progress: bool = True) -> None:
-    """Feature visualizations (and per config the negative and diversity sets) for missing units."""
-    params = config.featurevis
-    stores = featurevis_stores(plan, config, store_root)
+def run_featurevis_stage(plan: ModelPlan, config: AtlasConfig, store_root: Path, progress: bool = True,
+                         params: FeatureVisParams | None = None, layer_units: dict[str, list[int]] | None = None) -> None:
+    """Feature visualizations (and per config the negative and diversity sets) for missing
+    units: by default the atlas's own, for every unit."""
+    params = params or config.featurevis
+    layer_units = plan.layer_units if layer_units is None else layer_units
+    stores = featurevis_stores(plan, params, store_root)
     passes = [("positive", 1.0, 1)]
     if params.negative:
         passes.append(("negative", -1.0, 1))
     if params.diversity > 1:
         passes.append(("diversity", 1.0, params.diversity))
-    missing = {layer: stores[layer].missing(units) for layer, units in plan.layer_units.items()}
+    missing = {layer: stores[layer].missing(units) for layer, units in layer_units.items()}
     total = sum(len(units) for units in missing.values()) * params.steps * sum(g for _, _, g in passes)
     if not total:
         return
-    with tqdm(total=total, desc=f"featurevis {plan.model.name}", unit="img-step", disable=not progress,
+    with tqdm(total=total, desc=f"featurevis {plan.model.name} seed {params.seed}", unit="img-step", disable=not progress,
               smoothing=0.05) as bar:
         for layer, units in missing.items():
             if not units:
@@ -305,7 +379,7 @@ def write_manifest(plans: list[ModelPlan], config: AtlasConfig, images: ImageSet
                     "fingerprint": images.fingerprint},
         "featurevis": asdict(config.featurevis), "exemplars": asdict(config.exemplars),
         "synthetic": asdict(config.synthetic), "families": asdict(config.families),
-        "rotation": asdict(config.rotation),
+        "rotation": asdict(config.rotation), "verdicts": asdict(config.verdicts),
         "gallery": str(_gallery(config, store_root).relative_to(store_root)),
         "versions": package_versions(), "models": models,
     }
@@ -320,15 +394,20 @@ def _model_manifest(plan: ModelPlan, config: AtlasConfig, images: ImageSet, stor
     stores = {"dataset": dataset_stores(plan, config, images, store_root),
               "synthetic": synthetic_stores(plan, config, images, store_root),
               "rotation": rotation_stores(plan, config, images, store_root)}
+    # A control has feature visualizations only for its oriented units (for Argument 1).
+    stores["featurevis"] = featurevis_stores(
+        plan, config.featurevis if with_featurevis else featurevis_params(config, config.featurevis.seed), store_root)
     if with_featurevis:
-        stores["featurevis"] = featurevis_stores(plan, config, store_root)
         stores["verdicts"] = verdict_stores(plan, config, images, store_root)
+    seeds = {seed: featurevis_stores(plan, featurevis_params(config, seed), store_root) for seed in verdict_seeds(config)}
     maps = featuremap_stores(plan, config, images, store_root) if plan.pages else {}
     layers = []
     for layer, units in plan.layer_units.items():
         entry = {
             **asdict(plan.model.infos[layer]), "units": units, "rf": fields[layer].to_dict(),
             "stages": {stage: str(by_layer[layer].dir.relative_to(store_root)) for stage, by_layer in stores.items()},
+            "featurevis_seeds": {str(seed): str(by_layer[layer].dir.relative_to(store_root))
+                                 for seed, by_layer in seeds.items()},
         }
         if layer in maps and maps[layer].has("layer"):
             mosaics = maps[layer].load("layer")
@@ -381,10 +460,12 @@ def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages:
                 run_synthetic_stage(target, config, images, store_root, progress)
             if "rotation" in stages:
                 run_rotation_stage(target, config, images, store_root, progress)
-        if "verdicts" in stages:
-            run_verdict_stage(plan, config, images, store_root)
         if "featurevis" in stages:
             run_featurevis_stage(plan, config, store_root, progress)
+            if "verdicts" in stages:
+                run_seed_featurevis(plan, config, images, store_root, progress)
+        if "verdicts" in stages:
+            run_verdict_stage(plan, config, images, store_root)
     path = write_manifest(plans, config, images, store_root, overrides)
     n_units = sum(len(u) for p in plans for u in p.layer_units.values())
     print(f"computed {n_units} units in {len(plans)} model(s) in {time.time() - started:.1f} s; "

@@ -30,6 +30,7 @@ from markupsafe import Markup
 from PIL import Image
 from tqdm import tqdm
 
+from generate import claims
 from generate.config import REPO_ROOT
 from generate.errors import AtlasError
 from generate.families import FAMILIES, ORIENTED
@@ -48,7 +49,8 @@ EARLY_BELOW, MIDDLE_BELOW = 0.25, 0.7
 # Order of the stimulus families on the gallery page; any other family follows.
 GREY_LEVELS = (0.0, 0.25, 0.75, 1.0)  # the grey patches of the battery (generate/stimuli.py), in order
 # The verdicts the atlas stores (generate/verdicts.py), in the order of the arguments they judge.
-ARGUMENTS = (("synthetic_examples", 3, "synthetic examples", "σ"), ("joint_tuning", 4, "joint tuning", ""))
+ARGUMENTS = (("feature_visualization", 1, "feature visualization", ""), ("dataset_examples", 2, "dataset examples", ""),
+             ("synthetic_examples", 3, "synthetic examples", "σ"), ("joint_tuning", 4, "joint tuning", ""))
 STIMULUS_ORDER = ("curve", "line", "edge", "angle", "grating", "high_low", "hue", "grey_patch", "colour_edge",
                   "centre_surround", "uniform_disc", "gradient", "blank")
 
@@ -230,6 +232,10 @@ def render(manifest: dict, store_root: Path, docs: Path = DEFAULT_DOCS, progress
         verdict_control=any(row["control"] is not None for entry in census["models"]
                             for layer in entry["layers"] for row in layer["verdict_rows"])))
     writer.write("models.md", env.get_template("models.md.j2").render(atlas=manifest))
+    report = claims.report(census)
+    for page, template in (("index", "claims_index"), ("curves", "claims_curves"), ("low-level", "claims_low_level"),
+                           ("universality", "claims_universality")):
+        writer.write(f"claims/{page}.md", env.get_template(f"{template}.md.j2").render(atlas=manifest, report=report))
     stale = writer.remove_stale()
     if stale:
         print(f"note: removed {stale} page file(s) no longer in the atlas", file=sys.stderr)
@@ -343,7 +349,7 @@ def _census(manifest: dict, store_root: Path) -> dict:
                 "records": records, "units": len(layer["units"]), "labelled": len(records), "counts": trained,
                 "control_units": len(control_layer["units"]) if control_layer else None,
                 "control_labelled": len(control_records) if control_records else None,
-                "control_counts": control_counts,
+                "control_counts": control_counts, "control_records": control_records,
                 "rotation_computed": rotation_summary is not None,
                 "rotation": _stage_records(store_root, layer, "rotation") if rotation_summary else {},
                 "rotation_families": (rotation_summary or {}).get("families") or {},
@@ -594,15 +600,54 @@ def _verdict_criteria(census: dict, manifest: dict) -> dict[str, str]:
                     if verdict.get("criterion") and key not in out:
                         out[key] = verdict["criterion"]
     try:
-        from generate.config import FamilyParams, RotationParams
-        from generate.verdicts import joint_tuning_criterion, synthetic_criterion
+        from generate.config import FamilyParams, RotationParams, VerdictParams
+        from generate.verdicts import (dataset_examples_criterion, feature_visualization_criterion,
+                                       joint_tuning_criterion, synthetic_criterion)
 
+        if manifest.get("verdicts"):
+            params = VerdictParams(**manifest["verdicts"])
+            out.setdefault("feature_visualization", feature_visualization_criterion(params))
+            exemplars = manifest.get("exemplars") or {}
+            if "moderate_low" in exemplars:
+                out.setdefault("dataset_examples", dataset_examples_criterion(
+                    params, exemplars["moderate_low"], exemplars["moderate_high"]))
         if "synthetic_examples" not in out and manifest.get("families"):
             out["synthetic_examples"] = synthetic_criterion(FamilyParams(**manifest["families"]))
         if "joint_tuning" not in out and manifest.get("rotation"):
             out["joint_tuning"] = joint_tuning_criterion(RotationParams(**manifest["rotation"]))
     except (TypeError, ValueError):  # parameters from another version: the stored text is all there is
         return out
+    return out
+
+
+def _axis_line(axis: Any, length: float = 84.0) -> dict | None:
+    """SVG endpoints (100 x 100 box, y down) of a contour axis in degrees (counter-clockwise, y up)."""
+    if axis is None:
+        return None
+    rad = math.radians(float(axis))
+    dx, dy = length / 2 * math.cos(rad), -length / 2 * math.sin(rad)
+    return {"x1": round(50 - dx, 1), "y1": round(50 - dy, 1), "x2": round(50 + dx, 1), "y2": round(50 + dy, 1)}
+
+
+def _overlays(images: list[dict], rows: list[dict], expected: Any) -> list[dict]:
+    """Pair each image with its classical measurement: the measured axis and the expected one."""
+    return [{**image, **row, "measured_line": _axis_line(row["axis"]), "expected_line": _axis_line(expected)}
+            for image, row in zip(images, rows)]
+
+
+def _argument_figures(verdicts: dict | None, seed_images: list[dict], exemplars: list[dict],
+                      moderate: list[dict]) -> dict:
+    """What the figures of Arguments 1 and 2 draw on a neuron page, from the stored verdicts."""
+    out: dict[str, Any] = {}
+    fv = (verdicts or {}).get("feature_visualization") or {}
+    if fv.get("seeds"):
+        by_seed = {image["seed"]: image for image in seed_images}
+        rows = [row for row in fv["seeds"] if row["seed"] in by_seed]
+        out["featurevis"] = _overlays([by_seed[row["seed"]] for row in rows], rows, fv.get("expected_axis"))
+    examples = (verdicts or {}).get("dataset_examples") or {}
+    if examples.get("strong"):
+        out["strong"] = _overlays(exemplars, examples["strong"], examples.get("expected_axis"))
+        out["moderate"] = _overlays(moderate, examples.get("moderate") or [], examples.get("expected_axis"))
     return out
 
 
@@ -831,11 +876,23 @@ def _render_layer(env, writer, manifest, model, layer, store_root, bar, layer_ce
                 else:
                     entry.pop("heatmap", None)
                 images["exemplars"].append(entry)
+        moderate = []
+        for exemplar in (data or {}).get("moderate") or []:
+            writer.copy(data_dir / exemplar["file"], f"{base}/img/{exemplar['file']}")
+            moderate.append({**exemplar, "file": f"img/{exemplar['file']}"})
+        seed_images = []
+        for seed, folder in (layer.get("featurevis_seeds") or {}).items():
+            seed_record = _load(store_root / folder, unit)
+            if seed_record:
+                name = f"{unit}.seed{seed}.png"
+                writer.copy(store_root / folder / seed_record["positive"]["files"][0], f"{base}/img/{name}")
+                seed_images.append({"seed": int(seed), "file": f"img/{name}"})
         stats = data["stats"] if data else None
         record = {
             "model": model["name"], "layer": layer["name"], "unit": unit,
             "featurevis": images["featurevis"] or None,
             "exemplars": images["exemplars"] or None,
+            "moderate": moderate or None,
             "stats": stats,
             "synthetic": synth.get("synthetic") if synth else None,
             "family": family,
@@ -856,7 +913,7 @@ def _render_layer(env, writer, manifest, model, layer, store_root, bar, layer_ce
             view=_synthetic_view(record["synthetic"], manifest.get("families") or {}),
             gates=_gate_rows(family, census["families"]), rotation=_rotation_view(turned),
             rotation_computed=layer_census["rotation_computed"], verdict_rows=_verdict_view(verdicts),
-            **neighbours))
+            arguments=_argument_figures(verdicts, seed_images, images["exemplars"], moderate), **neighbours))
         cells.append({"unit": unit, "thumb": thumb, "stats": stats, "family": family,
                       "preferred": _preferred_text(family, field_px),
                       "objective": vis["positive"]["objective"] if vis else None})

@@ -47,7 +47,7 @@ def respond(model: LoadedModel, layer: str, units: list[int], stimuli: list[Stim
 
 
 def stage_params(params: BatteryParams, model: LoadedModel) -> dict:
-    return {"stage": "synthetic", "version": 1, **asdict(params), "preprocess": asdict(model.preprocess)}
+    return {"stage": "synthetic", "version": 2, **asdict(params), "preprocess": asdict(model.preprocess)}
 
 
 __all__ = ["battery", "gallery", "respond", "stage_params", "stimulus_canvas", "summarise"]

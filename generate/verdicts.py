@@ -1,15 +1,102 @@
-"""Verdicts on the arguments of "Zoom In" that a unit belongs to an oriented family (e.g. is a
-curve detector), from stored stage results. Each verdict has a numeric criterion (its text
+"""Verdicts on the four arguments of "Zoom In" that a unit belongs to an oriented family (e.g.
+is a curve detector), from stored stage results. Each verdict has a numeric criterion (its text
 built from the thresholds in config.py), the unit's score and the same measure on the unit of
 the same index in the random-init control.
 
-Implemented: Argument 3 (synthetic examples) and Argument 4 (joint tuning).
+1. feature visualization: the classical contour axis of its feature visualizations (every seed)
+   matches the orientation its synthetic stimuli prefer;
+2. dataset examples: the classical contour axis at the centre of its strongest exemplars does,
+   reported beside the moderate-activation stratum;
+3. synthetic examples: its family gate, and for curves weak responses to sharp corners;
+4. joint tuning: rotated dataset examples agree with the synthetic preference, and the family
+   covers the circle.
+Arguments 1 and 2 measure images with generate/classical.py, never with the network.
 """
 
 from __future__ import annotations
 
-from generate.config import FamilyParams, RotationParams
+import numpy as np
+
+from generate.classical import Orientation, axis_distance, expected_axis
+from generate.config import FamilyParams, RotationParams, VerdictParams
 from generate.families import ORIENTED
+
+CHANCE = "chance: 25% of random axes fall within 22.5° of a given one"
+
+
+def _oriented(family: dict) -> tuple[float | None, str | None]:
+    """The expected contour axis of a unit, or why there is none."""
+    label = family["label"]
+    if label not in ORIENTED:
+        return None, f"labelled {label}, not an oriented family"
+    axis = expected_axis(label, family.get("preferred") or {})
+    if axis is None:
+        return None, f"a {label} has no single contour axis to measure"
+    return axis, None
+
+
+def _agrees(measured: Orientation, axis: float, params: VerdictParams) -> bool:
+    return measured.coherence >= params.min_coherence and axis_distance(measured.axis, axis) <= params.tolerance
+
+
+def _measurement(measured: Orientation, axis: float) -> dict:
+    return {"axis": round(measured.axis, 1), "coherence": round(measured.coherence, 3),
+            "distance": round(axis_distance(measured.axis, axis), 1)}
+
+
+def feature_visualization(family: dict, by_seed: dict[int, Orientation], params: VerdictParams) -> dict:
+    """Argument 1: every seed's feature visualization shows contours along the axis the unit's
+    synthetic preference predicts. Score: 1 - worst distance / 90 (1: all exactly on axis)."""
+    axis, why = _oriented(family)
+    if axis is None:
+        return {"passed": False, "score": None, "reason": why}
+    if len(by_seed) < params.seeds:
+        return {"passed": False, "score": None, "reason": f"{len(by_seed)} of {params.seeds} feature visualizations"}
+    seeds = [{"seed": seed, **_measurement(m, axis), "agrees": _agrees(m, axis, params)} for seed, m in by_seed.items()]
+    worst = max(s["distance"] if s["coherence"] >= params.min_coherence else 90.0 for s in seeds)
+    passed = all(s["agrees"] for s in seeds)
+    measured = ", ".join(f"{s['axis']:.0f}°" for s in seeds)
+    agreeing = sum(s["agrees"] for s in seeds)
+    return {"passed": passed, "score": 1 - worst / 90.0, "expected_axis": round(axis, 1), "seeds": seeds,
+            "reason": f"{agreeing} of {len(seeds)} seeds show contours within {params.tolerance:g}° of "
+                      f"{axis:.0f}° (measured: {measured})"}
+
+
+def feature_visualization_criterion(params: VerdictParams) -> str:
+    return (f"for each of {params.seeds} seeds, the colour structure tensor of the feature visualization (whole "
+            f"image less a 10% margin) has coherence ≥ {params.min_coherence:g} and a contour axis within "
+            f"{params.tolerance:g}° of the axis of the unit's preferred synthetic stimulus (a curve's tangent at its "
+            f"midpoint, a line's direction, an edge's or boundary's run); score = 1 − worst distance / 90° ({CHANCE})")
+
+
+def dataset_examples(family: dict, strong: list[Orientation], moderate: list[Orientation],
+                     params: VerdictParams) -> dict:
+    """Argument 2: the strongest exemplars show contours along the predicted axis at the unit's
+    receptive-field centre; the moderate stratum is measured the same way and reported beside."""
+    axis, why = _oriented(family)
+    if axis is None:
+        return {"passed": False, "score": None, "reason": why}
+    if not strong:
+        return {"passed": False, "score": None, "reason": "no exemplars"}
+    strong_rows = [{**_measurement(m, axis), "agrees": _agrees(m, axis, params)} for m in strong]
+    moderate_rows = [{**_measurement(m, axis), "agrees": _agrees(m, axis, params)} for m in moderate]
+    score = float(np.mean([r["agrees"] for r in strong_rows]))
+    moderate_score = float(np.mean([r["agrees"] for r in moderate_rows])) if moderate_rows else None
+    passed = score >= params.examples_fraction
+    text = f"{sum(r['agrees'] for r in strong_rows)} of {len(strong_rows)} strongest exemplars agree"
+    if moderate_rows:
+        text += f"; {sum(r['agrees'] for r in moderate_rows)} of {len(moderate_rows)} moderate ones"
+    return {"passed": passed, "score": score, "moderate_score": moderate_score, "expected_axis": round(axis, 1),
+            "strong": strong_rows, "moderate": moderate_rows, "reason": text}
+
+
+def dataset_examples_criterion(params: VerdictParams, moderate_low: float, moderate_high: float) -> str:
+    return (f"at least {100 * params.examples_fraction:.0f}% of the strongest exemplar crops have, in a Gaussian "
+            f"window (σ = {params.window:g} of the crop) at the receptive-field centre, structure-tensor "
+            f"coherence ≥ {params.min_coherence:g} and a contour axis within {params.tolerance:g}° of the unit's "
+            f"preferred axis; score = that fraction ({CHANCE}). The moderate stratum (images whose maximum is "
+            f"{100 * moderate_low:.0f}–{100 * moderate_high:.0f}% of the unit's largest) is measured and shown, "
+            f"not required")
 
 
 def synthetic_examples(family: dict, params: FamilyParams) -> dict:
@@ -57,18 +144,31 @@ def joint_tuning_criterion(params: RotationParams) -> str:
             f"the circle (some member above half its peak); score = 1 − distance / half period")
 
 
-def unit_verdicts(family: dict, rotation_record: dict | None, measures: dict | None,
-                  control_family: dict | None, control_rotation: dict | None, control_measures: dict | None,
-                  family_params: FamilyParams, rotation_params: RotationParams) -> dict:
-    synthetic = synthetic_examples(family, family_params)
-    joint = joint_tuning(rotation_record, measures, rotation_params)
-    control_synthetic = synthetic_examples(control_family, family_params) if control_family else None
-    control_joint = joint_tuning(control_rotation, control_measures, rotation_params) if control_family else None
-    return {
-        "synthetic_examples": {**synthetic, "criterion": synthetic_criterion(family_params),
-                               "control_score": control_synthetic["score"] if control_synthetic else None,
-                               "control_passed": control_synthetic["passed"] if control_synthetic else None},
-        "joint_tuning": {**joint, "criterion": joint_tuning_criterion(rotation_params),
-                         "control_score": control_joint["score"] if control_joint else None,
-                         "control_passed": control_joint["passed"] if control_joint else None},
+def _with_control(own: dict, control: dict | None, criterion: str) -> dict:
+    return {**own, "criterion": criterion, "control_score": control["score"] if control else None,
+            "control_passed": control["passed"] if control else None}
+
+
+def unit_verdicts(evidence: dict, control: dict | None, params: dict) -> dict:
+    """All four verdicts of one unit beside its control's. `evidence` (and `control`) hold the
+    unit's family record, rotation record and family measures, and the classical orientations
+    of its feature visualizations (by seed) and of its strong and moderate exemplars; `params`
+    holds FamilyParams, RotationParams, VerdictParams and the moderate band (low, high)."""
+    family_params, rotation_params, verdict_params = params["families"], params["rotation"], params["verdicts"]
+
+    def judge(e: dict) -> dict:
+        return {
+            "feature_visualization": feature_visualization(e["family"], e["featurevis"], verdict_params),
+            "dataset_examples": dataset_examples(e["family"], e["strong"], e["moderate"], verdict_params),
+            "synthetic_examples": synthetic_examples(e["family"], family_params),
+            "joint_tuning": joint_tuning(e["rotation"], e["measures"], rotation_params),
+        }
+
+    own, theirs = judge(evidence), judge(control) if control else {}
+    criteria = {
+        "feature_visualization": feature_visualization_criterion(verdict_params),
+        "dataset_examples": dataset_examples_criterion(verdict_params, *params["moderate"]),
+        "synthetic_examples": synthetic_criterion(family_params),
+        "joint_tuning": joint_tuning_criterion(rotation_params),
     }
+    return {key: _with_control(own[key], theirs.get(key), criteria[key]) for key in criteria}

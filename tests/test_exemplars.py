@@ -57,3 +57,18 @@ def test_dataset_pass_finds_the_images_that_drive_each_unit(lite0, photo_dir):
     best = np.argsort(maxima)[::-1][:2]
     assert list(accs["blocks.6.dw"].top_images[0]) == list(best)
     assert np.allclose(accs["blocks.6.dw"].top_values[0].numpy(), np.array(maxima)[best], rtol=1e-4)
+
+
+def test_saturated_units_are_ranked_and_centred_by_their_pre_activation():
+    """Under ReLU6 many positions and images tie at 6: the pre-activation decides, not the order."""
+    pre = torch.zeros(3, 1, 4, 5)
+    pre[0, 0, 0, 0], pre[0, 0, 2, 3] = 7.0, 9.0  # image 0: saturated twice, most driven at (2, 3)
+    pre[1, 0, 1, 1] = 12.0  # image 1: the most driven of all
+    pre[2, 0, 3, 4] = 3.0  # image 2: not saturated
+    acc = _LayerAccumulator([0], k=3)
+    acc.add(pre.clamp(0, 6), 0, torch.Generator().manual_seed(0), 4, pre)
+    assert acc.top_images[0].tolist() == [1, 0, 2]
+    assert [divmod(int(p), 5) for p in acc.top_positions[0]] == [(1, 1), (2, 3), (3, 4)]
+    assert acc.top_values[0].tolist() == [6.0, 6.0, 3.0]  # what is shown: the activation itself
+    # the moderate stratum (40-60% of the largest activation) holds image 2 at 3.0 = 50% of 6
+    assert acc.moderate(0, 0.4, 0.6, 5) == [(2, 19, 3.0)]

@@ -66,9 +66,10 @@ def edge_bank():
     return EdgeBank(), {"mean": [0, 0, 0], "std": [1, 1, 1], "input_size": 96}
 
 
-def test_hand_built_family_passes_arguments_3_and_4(tmp_path, photo_dir):
+def test_hand_built_family_passes_all_four_arguments(tmp_path, photo_dir):
     config = write_config(tmp_path / "c.yaml", photo_dir, tmp_path / "store", {"relu": "all"},
-                          model="tests.test_rotation:edge_bank", exemplars={"k": 4})
+                          model="tests.test_rotation:edge_bank", exemplars={"k": 4},
+                          featurevis={"size": 48, "steps": 48, "batch": 8})
     text = config.read_text() + "rotation: {step: 15.0, k: 4}\n"
     config.write_text(text)
     assert main(["atlas", "--config", str(config), "--no-build", "--out", str(tmp_path / "docs"), "--quiet"]) == 0
@@ -86,3 +87,11 @@ def test_hand_built_family_passes_arguments_3_and_4(tmp_path, photo_dir):
     assert sum(j["passed"] for j in joint) >= 6, [j["reason"] for j in joint]
     # the random-init control of the same architecture: its units mostly fail Argument 4
     assert sum(bool(j["control_passed"]) for j in joint) <= 2
+    # Arguments 1 and 2, measured on images without the network: each seed's feature
+    # visualization and most strongest exemplars show contours along the edge (45 k + 90 degrees)
+    for unit, v in verdicts.items():
+        assert v["feature_visualization"]["expected_axis"] == (45.0 * unit + 90.0) % 180.0
+        assert len(v["feature_visualization"]["seeds"]) == 2 and v["dataset_examples"]["strong"]
+    for key in ("feature_visualization", "dataset_examples"):
+        assert sum(v[key]["passed"] for v in verdicts.values()) >= 6, [v[key]["reason"] for v in verdicts.values()]
+        assert all(set(v[key]) >= {"passed", "score", "criterion", "control_score"} for v in verdicts.values())

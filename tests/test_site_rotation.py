@@ -13,10 +13,11 @@ from urllib.parse import urljoin
 
 import pytest
 
-from generate.config import FamilyParams, RotationParams
-from generate.verdicts import joint_tuning_criterion, synthetic_criterion
+from generate.config import ExemplarParams, FamilyParams, RotationParams, VerdictParams
+from generate.verdicts import (dataset_examples_criterion, feature_visualization_criterion, joint_tuning_criterion,
+                               synthetic_criterion)
 from tests.conftest import chromium, overflow, serve, watched_page
-from tests.test_site_families import _text, make_store, render_and_build
+from tests.test_site_families import _png, _text, make_store, render_and_build
 
 ANGLES = [float(a) for a in range(0, 360, 15)]
 TRAINED, CONTROL = "tiny-abc", "tiny-random-0-def"
@@ -55,11 +56,34 @@ def _verdict(passed: bool, score, reason: str, criterion: str, control_passed, c
             "control_score": control_score, "control_passed": control_passed}
 
 
+def _measured(axis: float, expected: float, agrees: bool) -> dict:
+    return {"axis": axis, "coherence": 0.4, "distance": min(abs(axis - expected) % 180, 180 - abs(axis - expected) % 180), "agrees": agrees}
+
+
+def _arguments_1_and_2(unit: int, expected: float, fv_passes: bool, examples_pass: bool, control_passes: bool) -> dict:
+    """Stored verdicts on Arguments 1 and 2, with per-seed and per-crop measurements."""
+    offset = 0.0 if fv_passes else 40.0
+    fv = _verdict(fv_passes, 1 - offset / 90, "2 of 2 seeds agree" if fv_passes else "0 of 2 seeds agree",
+                  feature_visualization_criterion(VerdictParams()), control_passes, 0.9 if control_passes else 0.2)
+    fv.update(expected_axis=expected, seeds=[{"seed": s, **_measured(expected + offset, expected, fv_passes)}
+                                             for s in (0, 1)])
+    examples = _verdict(examples_pass, 1.0 if examples_pass else 0.0, "2 of 2 strongest exemplars agree",
+                        dataset_examples_criterion(VerdictParams(), 0.4, 0.6), control_passes,
+                        1.0 if control_passes else 0.0)
+    examples.update(expected_axis=expected, moderate_score=0.5,
+                    strong=[_measured(expected, expected, examples_pass)] * 2,
+                    moderate=[_measured(expected, expected, True), _measured((expected + 60) % 180, expected, False)])
+    return {"feature_visualization": fv, "dataset_examples": examples}
+
+
 def add_rotation_and_verdicts(store: Path, manifest: dict) -> dict:
-    """Rotation records (trained and control) and verdicts (trained) for both layers of the fake store."""
+    """Rotation records (trained and control) and verdicts (trained) for both layers of the fake store,
+    with moderate exemplars and a second feature-visualization seed where Argument 1 is stored."""
     synthetic_text = synthetic_criterion(FamilyParams())
     joint_text = joint_tuning_criterion(RotationParams())
     manifest["rotation"] = asdict(RotationParams())
+    manifest["verdicts"] = asdict(VerdictParams())
+    manifest["exemplars"] = asdict(ExemplarParams())
     model = manifest["models"][0]
     for layer, control in zip(model["layers"], model["control"]["layers"]):
         name = layer["name"]
@@ -87,6 +111,9 @@ def add_rotation_and_verdicts(store: Path, manifest: dict) -> dict:
                 synthetic = _verdict(True, 5.0 + unit, "gate passed", synthetic_text, unit == 0, 4.5 - unit)
                 synthetic["family"] = "curve" if unit < 4 else "high-low frequency"
                 record = {"synthetic_examples": synthetic}
+                if unit < 4:  # curve units: Argument 1 passes for units 0 and 1, Argument 2 for all
+                    record.update(_arguments_1_and_2(unit, (CURVE_ORIENTATIONS[unit] + 90) % 180, unit < 2, True,
+                                                     unit == 0))
                 if unit < 5:  # unit 5 has only Argument 3 stored
                     agrees = unit < 3
                     record["joint_tuning"] = _verdict(
@@ -104,12 +131,31 @@ def add_rotation_and_verdicts(store: Path, manifest: dict) -> dict:
             _write(c_rot, "layer", {"angles": ANGLES, "families": {}})  # computed, but no line/edge unit
             for unit in range(4):
                 passed = unit < 3
-                _write(verdicts, str(unit), {"unit": unit, "verdicts": {
+                extra = _arguments_1_and_2(unit, 90.0, True, unit < 2, unit == 0) if passed else {}
+                _write(verdicts, str(unit), {"unit": unit, "verdicts": {**extra,
                     "synthetic_examples": {**_verdict(passed, 6.0, "gate passed" if passed else
                                                       "labelled colour contrast, not an oriented family",
                                                       synthetic_text, unit < 2, 5.0), "family": "line/edge"},
                     "joint_tuning": _verdict(passed, 1.0 if passed else None, "agrees" if passed else "none",
                                              joint_text, False, None)}})
+        seeds = {}
+        for seed in (0, 1):
+            folder = f"{TRAINED}/{name}/featurevis-seed{seed}"
+            seeds[str(seed)] = folder
+            for unit in layer["units"]:
+                _png(store / folder / f"{unit}.positive.png", (40 * seed, 200, 90), (16, 16))
+                _write(store / folder, str(unit), {"unit": unit, "positive": {"files": [f"{unit}.positive.png"],
+                                                                              "objective": 1.0}})
+        layer["featurevis_seeds"] = seeds
+        data = store / layer["stages"]["dataset"]
+        for unit in layer["units"]:
+            record = json.loads((data / f"{unit}.json").read_text())
+            record["moderate"] = []
+            for rank in range(2):
+                _png(data / f"{unit}.mod{rank}.jpg", (200, 200, 30 * rank))
+                record["moderate"].append({"rank": rank, "file": f"{unit}.mod{rank}.jpg", "source": f"mod{rank}.jpg",
+                                           "activation": 1.5, "position": [1, 1], "box": [0, 0, 11, 11]})
+            _write(data, str(unit), record)
     return manifest
 
 
@@ -150,13 +196,18 @@ def test_neuron_page_shows_rotation_and_both_verdicts(built):
                      r"family covers 95% of the circle failed, score n/a", text), text
     assert f"Criterion: {synthetic_criterion(FamilyParams())}." in text
     assert f"Criterion: {joint_tuning_criterion(RotationParams())}." in text
-    assert "Arguments 1 (feature visualization) and 2 (dataset examples) have no verdict in this version of the " \
-           "atlas" in text
+    assert "Arguments 1 and 2 are measured on images with classical image processing" in text
+    # Arguments 1 and 2: every seed and every crop with its measured axis drawn over it
+    assert "Figure 1d." in text and "Figure 2c." in text and "Moderate activations (40–60% of the largest)" in text
+    assert html.count('class="atlas-axis-expected"') == 2 + 2 + 2  # two seeds, two strong, two moderate crops
+    assert "seed 1 · 135° ✓" in text and "1.5 · 15° ✗" in text  # unit 1: expected axis 135°, a moderate crop off by 60°
+    for name in ("1.seed0.png", "1.seed1.png", "1.mod0.jpg", "1.mod1.jpg"):
+        assert (site_dir / "tiny-net" / "mid.conv" / "img" / name).is_file()
     assert 'href="../../../methods/#rotation-and-verdicts"' in html
     # only the arguments that are stored; a unit without a rotation record says why
     only_three = (site_dir / "tiny-net" / "mid.conv" / "5" / "index.html").read_text()
     assert re.findall(r'<tbody data-argument="(\d)">', only_three) == ["3"]
-    assert re.findall(r'<tbody data-argument="(\d)">', html) == ["3", "4"]
+    assert re.findall(r'<tbody data-argument="(\d)">', html) == ["1", "2", "3", "4"]
     colour = _text((site_dir / "tiny-net" / "early.conv" / "3" / "index.html").read_text())
     assert "Not measured for this unit: rotation is measured only for units of an oriented family" in colour
     assert "this unit is labelled colour contrast" in colour
@@ -198,7 +249,8 @@ def test_methods_page_has_trained_vs_control_verdict_table(built):
     assert "Rotation and verdicts" in text and 'id="rotation-and-verdicts"' in html
     assert "top 3 dataset examples are turned counter-clockwise through 360° in steps of 5°" in text
     assert synthetic_criterion(FamilyParams()) in text and joint_tuning_criterion(RotationParams()) in text
-    assert "Arguments 1 (feature visualization) and 2 (dataset examples) have no verdict" in text
+    assert feature_visualization_criterion(VerdictParams()) in text
+    assert dataset_examples_criterion(VerdictParams(), 0.4, 0.6) in text
     rows = [
         r"early\.conv Argument 3: synthetic examples 3 of 4 2 of 4 does not separate: not evidence",
         r"early\.conv Argument 4: joint tuning 3 of 4 0 of 4 separates",

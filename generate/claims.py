@@ -1,0 +1,164 @@
+"""The claims report: one computed conclusion per seed experiment, per model, from the census.
+
+Nothing here is written about results by hand: every statement is counted from the stored
+family labels and verdicts (via `site._census`), and each conclusion follows one rule, printed
+on its page:
+
+- an argument is **supported** for a family in a model when at least MIN_UNITS units carry the
+  label, at least half of them pass it, and the passes are at least RATIO x those of the
+  random-init control's units with the same label (and at least MIN_UNITS);
+- **not supported** when enough units carry the label but that fails;
+- **inconclusive** when too few units carry the label, or the verdict was not computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generate.families import ORIENTED
+
+MIN_UNITS = 3  # as SEPARATION_MIN in site.py: fewer units than this decide nothing
+RATIO = 2  # as SEPARATION_RATIO in site.py
+ARGUMENTS = (("feature_visualization", 1, "feature visualization"), ("dataset_examples", 2, "dataset examples"),
+             ("synthetic_examples", 3, "synthetic examples"), ("joint_tuning", 4, "joint tuning"))
+SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
+LOW_LEVEL = ("line/edge", "colour contrast", "colour/hue", "brightness gradient", "high-low frequency")
+
+
+def rule_text() -> str:
+    return (f"supported when at least {MIN_UNITS} units carry the label, at least half of them pass, and they "
+            f"pass at least {RATIO}× as often as the random-init control's units with the same label (and at "
+            f"least {MIN_UNITS} times); not supported when enough units carry the label but that fails; "
+            f"inconclusive when fewer than {MIN_UNITS} units carry it or the verdict was not computed")
+
+
+def _label_of(records: dict[int, dict], unit: int) -> str | None:
+    record = records.get(unit)
+    return record["family"]["label"] if record else None
+
+
+def argument_tally(entry: dict, family: str, key: str, layers: list[str] | None = None) -> dict:
+    """Units of `family` passing one argument, trained against the control's units of the same label."""
+    trained = control = n = control_n = 0
+    computed = False
+    for layer in entry["layers"]:
+        if layers is not None and layer["name"] not in layers:
+            continue
+        for unit, verdicts in layer["verdicts"].items():
+            verdict = verdicts.get(key)
+            if verdict is None:
+                continue
+            computed = True
+            if _label_of(layer["records"], unit) == family:
+                n += 1
+                trained += bool(verdict.get("passed"))
+            if _label_of(layer.get("control_records") or {}, unit) == family:
+                control_n += 1
+                control += bool(verdict.get("control_passed"))
+    has_control = entry["control"] is not None
+    return {"key": key, "units": n, "passed": trained, "control_units": control_n if has_control else None,
+            "control_passed": control if has_control else None, "computed": computed,
+            "conclusion": conclude(n, trained, control if has_control else None, computed)}
+
+
+def conclude(units: int, passed: int, control_passed: int | None, computed: bool = True) -> str:
+    if not computed or units < MIN_UNITS:
+        return INCONCLUSIVE
+    separates = control_passed is None or (passed >= MIN_UNITS and passed >= RATIO * control_passed)
+    return SUPPORTED if passed * 2 >= units and separates else NOT_SUPPORTED
+
+
+def overall(conclusions: list[str]) -> str:
+    """A claim made of several arguments holds when each does."""
+    if any(c == NOT_SUPPORTED for c in conclusions):
+        return NOT_SUPPORTED
+    if conclusions and all(c == SUPPORTED for c in conclusions):
+        return SUPPORTED
+    return INCONCLUSIVE
+
+
+def family_members(entry: dict, family: str) -> list[dict]:
+    """Every unit of a model with the label, strongest first, with its verdicts."""
+    out = []
+    for layer in entry["layers"]:
+        for unit, record in layer["records"].items():
+            if record["family"]["label"] == family:
+                out.append({"layer": layer["name"], "unit": unit, "score": record["family"]["score"],
+                            "preferred": record["family"].get("preferred") or {},
+                            "verdicts": layer["verdicts"].get(unit) or {}})
+    return sorted(out, key=lambda m: -(m["score"] or 0.0))
+
+
+def curve_claim(entry: dict) -> dict:
+    """Arguments 1-4 for the curve family of one model, and the joint-tuning measures per layer."""
+    tallies = [{**argument_tally(entry, "curve", key), "number": number, "title": title}
+               for key, number, title in ARGUMENTS]
+    coverage = [{"layer": layer["name"], **layer["rotation_families"]["curve"]}
+                for layer in entry["layers"] if "curve" in layer["rotation_families"]]
+    counts = [{"layer": layer["name"], "trained": layer["counts"].get("curve", 0),
+               "control": (layer["control_counts"] or {}).get("curve", 0) if layer["control_counts"] is not None
+               else None, "labelled": layer["labelled"]} for layer in entry["layers"]]
+    return {"model": entry["model"], "arguments": tallies, "conclusion": overall([t["conclusion"] for t in tallies]),
+            "members": family_members(entry, "curve"), "high_low": family_members(entry, "high-low frequency"),
+            "coverage": coverage, "counts": counts}
+
+
+def low_level_claim(entry: dict) -> dict:
+    """Feature visualizations of the early layers show low-level features: Argument 1 over the
+    oriented low-level families of the early layers, and the family counts beside the control."""
+    early = [layer["name"] for layer in entry["layers"] if layer["band"] == "early"]
+    rows = []
+    for family in LOW_LEVEL:
+        trained = sum(layer["counts"].get(family, 0) for layer in entry["layers"] if layer["name"] in early)
+        control = (sum((layer["control_counts"] or {}).get(family, 0) for layer in entry["layers"]
+                       if layer["name"] in early) if entry["control"] is not None else None)
+        row = {"family": family, "trained": trained, "control": control, "oriented": family in ORIENTED}
+        if family in ORIENTED:
+            row["argument_1"] = argument_tally(entry, family, "feature_visualization", early)
+        rows.append(row)
+    judged = [row["argument_1"]["conclusion"] for row in rows if "argument_1" in row
+              and row["argument_1"]["conclusion"] != INCONCLUSIVE]
+    conclusion = INCONCLUSIVE if not early or not judged else (
+        SUPPORTED if SUPPORTED in judged else NOT_SUPPORTED)
+    gallery = [member for layer in entry["layers"] if layer["name"] in early
+               for member in _first_of_each(entry, layer)]
+    return {"model": entry["model"], "early": early, "rows": rows, "conclusion": conclusion, "gallery": gallery}
+
+
+def _first_of_each(entry: dict, layer: dict, per_family: int = 6) -> list[dict]:
+    """Up to `per_family` strongest units of each low-level family in a layer, for the figure."""
+    out = []
+    for family in LOW_LEVEL:
+        members = sorted(((unit, r) for unit, r in layer["records"].items() if r["family"]["label"] == family),
+                         key=lambda item: -(item[1]["family"]["score"] or 0.0))[:per_family]
+        out += [{"layer": layer["name"], "unit": unit, "family": family,
+                 "verdicts": layer["verdicts"].get(unit) or {}} for unit, _ in members]
+    return out
+
+
+def universality_claim(census: dict) -> dict:
+    """Across the models of this atlas: for each family, in how many models it separates from the
+    control in some layer (the universality issue extends this with matching)."""
+    models = census["models"]
+    rows = []
+    for family in census["families"]:
+        if family in ("texture/other", "unresponsive"):
+            continue
+        found = []
+        for entry in models:
+            separating = [row for layer in entry["layers"] for row in layer["rows"]
+                          if row["family"] == family and row["separates"]]
+            present = sum(layer["counts"].get(family, 0) for layer in entry["layers"])
+            found.append({"model": entry["model"], "present": present, "separates": bool(separating)})
+        n_found = sum(f["separates"] for f in found)
+        conclusion = INCONCLUSIVE if len(models) < 2 else (SUPPORTED if n_found == len(models) else (
+            NOT_SUPPORTED if n_found < len(models) / 2 else INCONCLUSIVE))
+        rows.append({"family": family, "models": found, "found_in": n_found, "conclusion": conclusion})
+    return {"models": [entry["model"] for entry in models], "rows": rows}
+
+
+def report(census: dict) -> dict[str, Any]:
+    """Everything the claims pages show."""
+    return {"curve": [curve_claim(entry) for entry in census["models"]],
+            "low_level": [low_level_claim(entry) for entry in census["models"]],
+            "universality": universality_claim(census), "rule": rule_text()}
