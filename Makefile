@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install -q --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: help venv atlas site test bench serve deploy browser clean
+.PHONY: help venv atlas universality train site test bench serve deploy browser clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,6 +21,13 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt
 
 atlas: venv  ## compute the default atlas and build the site into site/ (ARGS="--config my.yaml" etc.)
 	$(PY) -m generate atlas $(ARGS)
+
+train: venv  ## train the project's CIFAR-10 CNNs (configs/cifar.yaml) into store/trained, reused when present
+	$(PY) -m generate train $(ARGS)
+
+universality: venv  ## the universality atlas (configs/universality.yaml): 3 ImageNet + 3 CIFAR-10 models, variations
+	$(PY) -m generate train || echo "note: CIFAR-10 models not trained; the universality atlas skips them"
+	$(PY) -m generate atlas --config configs/universality.yaml $(ARGS)
 
 site: venv  ## re-render pages from the store and rebuild the site, no compute
 	$(PY) -m generate site $(ARGS)

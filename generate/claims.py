@@ -136,9 +136,35 @@ def _first_of_each(entry: dict, layer: dict, per_family: int = 6) -> list[dict]:
     return out
 
 
-def universality_claim(census: dict) -> dict:
-    """Across the models of this atlas: for each family, in how many models it separates from the
-    control in some layer (the universality issue extends this with matching)."""
+def _coverage(entry: dict, family: str) -> float | None:
+    """The best coverage of the circle by the family's members in any layer of the model."""
+    values = [layer["rotation_families"][family]["coverage"] for layer in entry["layers"]
+              if family in layer["rotation_families"]]
+    return max(values) if values else None
+
+
+def _matched(matches: list[dict], family: str) -> list[dict]:
+    """Per other model: the reference model's units of `family` beside their best matches."""
+    out = []
+    for record in matches:
+        rows = [u for u in record["units"] if u["label"] == family]
+        if not rows:
+            continue
+        same = sum(u["match"]["label"] == family for u in rows)
+        control_same = sum((u["control"] or {}).get("label") == family for u in rows) if record["control"] else None
+        out.append({"other": record["other"], "other_slug": record["other_slug"], "control": record["control"],
+                    "measures": record["measures"],
+                    "rows": rows, "same_label": same, "control_same_label": control_same,
+                    "mean": sum(u["match"]["similarity"] for u in rows) / len(rows),
+                    "control_mean": (sum(u["control"]["similarity"] for u in rows) / len(rows)
+                                     if record["control"] else None)})
+    return out
+
+
+def universality_claim(census: dict, matches: list[dict] | None = None) -> dict:
+    """Across the models of this atlas: for each family, in how many models it separates from
+    the control in some layer, how much of the circle oriented families cover, and how the
+    reference model's units match the other models' (and their controls')."""
     models = census["models"]
     rows = []
     for family in census["families"]:
@@ -149,16 +175,63 @@ def universality_claim(census: dict) -> dict:
             separating = [row for layer in entry["layers"] for row in layer["rows"]
                           if row["family"] == family and row["separates"]]
             present = sum(layer["counts"].get(family, 0) for layer in entry["layers"])
-            found.append({"model": entry["model"], "present": present, "separates": bool(separating)})
+            control = (sum((layer["control_counts"] or {}).get(family, 0) for layer in entry["layers"])
+                       if entry["control"] is not None else None)
+            found.append({"model": entry["model"], "present": present, "control": control,
+                          "separates": bool(separating),
+                          "coverage": _coverage(entry, family) if family in ORIENTED else None})
         n_found = sum(f["separates"] for f in found)
         conclusion = INCONCLUSIVE if len(models) < 2 else (SUPPORTED if n_found == len(models) else (
             NOT_SUPPORTED if n_found < len(models) / 2 else INCONCLUSIVE))
-        rows.append({"family": family, "models": found, "found_in": n_found, "conclusion": conclusion})
-    return {"models": [entry["model"] for entry in models], "rows": rows}
+        covering = [f["coverage"] for f in found if f["separates"] and f["coverage"] is not None]
+        summary = f"{family}: found in {n_found} of {len(models)} model{'s' if len(models) != 1 else ''}"
+        if covering:
+            summary += f", covering {360 * sum(covering) / len(covering):.0f}° of orientation on average"
+        rows.append({"family": family, "models": found, "found_in": n_found, "conclusion": conclusion,
+                     "summary": summary, "matched": _matched(matches or [], family)})
+    return {"models": [entry["model"] for entry in models], "rows": rows,
+            "reference": models[0]["model"] if models else None}
 
 
-def report(census: dict) -> dict[str, Any]:
+SURVIVES = 0.8  # a variation keeps the labels when at least this fraction of units keep theirs
+
+
+def sensitivity(base: dict, variations: list[tuple[dict, dict]]) -> dict:
+    """The sensitivity table: for the reference model (`base`, a census entry) and each
+    (variation, its census entry), family counts, how many units keep their label, verdict
+    passes per argument and the curve claim's conclusion."""
+    def labels(entry: dict) -> dict:
+        return {(layer["name"], unit): r["family"]["label"] for layer in entry["layers"]
+                for unit, r in layer["records"].items()}
+
+    def row(name: str, variation: dict | None, entry: dict) -> dict:
+        own, reference = labels(entry), labels(base)
+        shared = [key for key in own if key in reference]
+        kept = sum(own[key] == reference[key] for key in shared)
+        passes = {key: {"trained": sum(bool(v.get(key, {}).get("passed")) for layer in entry["layers"]
+                                       for v in layer["verdicts"].values()),
+                        "control": sum(bool(v.get(key, {}).get("control_passed")) for layer in entry["layers"]
+                                       for v in layer["verdicts"].values())}
+                  for key, _, _ in ARGUMENTS}
+        counts = {family: (sum(layer["counts"].get(family, 0) for layer in entry["layers"]),
+                           sum((layer["control_counts"] or {}).get(family, 0) for layer in entry["layers"]))
+                  for family in ("curve", "line/edge", "high-low frequency", "colour contrast", "angle")}
+        agreement = kept / len(shared) if shared else None
+        return {"name": name, "variation": variation, "counts": counts, "passes": passes, "units": len(shared),
+                "kept": kept, "agreement": agreement,
+                "survives": None if variation is None else (agreement is not None and agreement >= SURVIVES),
+                "curve": curve_claim(entry)["conclusion"]}
+
+    rows = [row("reference", None, base)] + [row(v["name"], v, entry) for v, entry in variations]
+    return {"rows": rows, "threshold": SURVIVES,
+            "survived": sum(bool(r["survives"]) for r in rows[1:]), "variations": len(rows) - 1}
+
+
+def report(census: dict, matches: list[dict] | None = None,
+           variations: list[tuple[dict, dict]] | None = None) -> dict[str, Any]:
     """Everything the claims pages show."""
     return {"curve": [curve_claim(entry) for entry in census["models"]],
             "low_level": [low_level_claim(entry) for entry in census["models"]],
-            "universality": universality_claim(census), "rule": rule_text()}
+            "universality": universality_claim(census, matches),
+            "sensitivity": sensitivity(census["models"][0], variations) if variations else None,
+            "rule": rule_text()}

@@ -35,6 +35,8 @@ class FeatureVisParams:
     negative: bool = False  # also optimise the negative direction
     diversity: int = 0  # images in the diversity set (0: none)
     diversity_weight: float = 100.0  # weight of lucent's diversity objective
+    fft: bool = True  # parameterise the image by its Fourier spectrum (False: plain pixels)
+    decorrelate: bool = True  # ... and its colours by ImageNet's decorrelated colour basis
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class ExemplarParams:
     # as fractions of the unit's largest activation over the dataset (the article's strata).
     moderate_low: float = 0.4
     moderate_high: float = 0.6
+    max_images: int = 0  # use at most this many images, evenly spaced in path order (0: all)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,18 @@ class ModelEntry:
     layers: dict[str, Any]  # layer name -> "all" | "a-b" | [units]
     weights: str | None = None  # local weights file (e.g. for inceptionv1)
     control: int | None = 0  # seed of the random-init control labelled beside it (None: no control)
+    dataset: str | None = None  # this model's images, if not the atlas's (e.g. CIFAR-10 for a CIFAR model)
+    optional: bool = False  # skip the model, with a note, when its weights or its dataset are missing
+
+
+@dataclass(frozen=True)
+class Variation:
+    """A change of the analysis, applied to the atlas's first model (the reference) to see
+    whether its family labels and verdicts survive it: the sensitivity table."""
+
+    name: str
+    dataset: str | None = None
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)  # section -> {key: value}
 
 
 @dataclass(frozen=True)
@@ -125,10 +140,22 @@ class AtlasConfig:
     families: FamilyParams = field(default_factory=FamilyParams)
     rotation: RotationParams = field(default_factory=RotationParams)
     verdicts: VerdictParams = field(default_factory=VerdictParams)
+    variations: tuple[Variation, ...] = ()
     source: str = ""  # the config file this came from (for "Reproduce")
 
     def with_overrides(self, **changes: Any) -> "AtlasConfig":
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def varied(self, variation: Variation) -> "AtlasConfig":
+        """This config with a variation's changes applied to its stage parameters."""
+        sections = {name: dataclasses.replace(getattr(self, name), **values)
+                    for name, values in variation.changes.items()}
+        return dataclasses.replace(self, **sections, dataset=variation.dataset or self.dataset, variations=())
+
+
+# Sections a variation may change, and their parameter classes.
+VARIABLE = {"featurevis": FeatureVisParams, "exemplars": ExemplarParams, "synthetic": BatteryParams,
+            "families": FamilyParams, "rotation": RotationParams, "verdicts": VerdictParams}
 
 
 def _build(cls: type, data: Any, where: str) -> Any:
@@ -165,7 +192,7 @@ def _model_entry(data: Any, index: int) -> ModelEntry:
     where = f"models[{index}]"
     if not isinstance(data, dict) or "model" not in data:
         raise AtlasError(f"config: '{where}' must be a mapping with a 'model' key")
-    unknown = sorted(set(data) - {"model", "layers", "weights", "control"})
+    unknown = sorted(set(data) - {"model", "layers", "weights", "control", "dataset", "optional"})
     if unknown:
         raise AtlasError(f"config: unknown key(s) {', '.join(unknown)} in '{where}'")
     layers = data.get("layers") or {}
@@ -179,7 +206,35 @@ def _model_entry(data: Any, index: int) -> ModelEntry:
     control = data.get("control", 0)
     if control is not None and (not isinstance(control, int) or isinstance(control, bool) or control < 0):
         raise AtlasError(f"config: '{where}.control' must be a seed (0, 1, ...) or null")
-    return ModelEntry(model=str(data["model"]), layers=dict(layers), weights=weights, control=control)
+    dataset = data.get("dataset")
+    if dataset is not None and not isinstance(dataset, str):
+        raise AtlasError(f"config: '{where}.dataset' must be a folder path")
+    optional = data.get("optional", False)
+    if not isinstance(optional, bool):
+        raise AtlasError(f"config: '{where}.optional' must be true or false")
+    return ModelEntry(model=str(data["model"]), layers=dict(layers), weights=weights, control=control,
+                      dataset=dataset, optional=optional)
+
+
+def _variation(data: Any, index: int) -> Variation:
+    where = f"variations[{index}]"
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise AtlasError(f"config: '{where}' must be a mapping with a 'name', e.g. {{name: fewer steps, "
+                         f"featurevis: {{steps: 128}}}}")
+    unknown = sorted(set(data) - {"name", "dataset"} - set(VARIABLE))
+    if unknown:
+        raise AtlasError(f"config: unknown key(s) {', '.join(unknown)} in '{where}'; valid: name, dataset, "
+                         f"{', '.join(VARIABLE)}")
+    if data.get("dataset") is not None and not isinstance(data["dataset"], str):
+        raise AtlasError(f"config: '{where}.dataset' must be a folder path")
+    changes = {}
+    for section, cls in VARIABLE.items():
+        if section in data:
+            checked = _build(cls, data[section], f"{where}.{section}")  # types checked against the schema
+            changes[section] = {key: getattr(checked, key) for key in data[section]}
+    if not changes and not data.get("dataset"):
+        raise AtlasError(f"config: '{where}' ({data['name']}) changes nothing")
+    return Variation(name=data["name"], dataset=data.get("dataset"), changes=changes)
 
 
 def load_config(path: str | Path) -> AtlasConfig:
@@ -196,7 +251,7 @@ def load_config(path: str | Path) -> AtlasConfig:
     if not isinstance(data, dict):
         raise AtlasError(f"config: {path} must be a YAML mapping")
     known = {"title", "dataset", "store", "site_url", "models", "featurevis", "exemplars", "synthetic", "families", "rotation",
-             "verdicts"}
+             "verdicts", "variations"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise AtlasError(f"config: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
@@ -216,8 +271,21 @@ def load_config(path: str | Path) -> AtlasConfig:
         families=_build(FamilyParams, data.get("families"), "families"),
         rotation=_build(RotationParams, data.get("rotation"), "rotation"),
         verdicts=_build(VerdictParams, data.get("verdicts"), "verdicts"),
+        variations=_variations(data.get("variations")),
         source=str(path),
     )
+
+
+def _variations(data: Any) -> tuple[Variation, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise AtlasError("config: 'variations' must be a list of {name: ..., <section>: {...}}")
+    variations = tuple(_variation(v, i) for i, v in enumerate(data))
+    names = [v.name for v in variations]
+    if len(set(names)) != len(names):
+        raise AtlasError("config: variation names must be unique")
+    return variations
 
 
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")

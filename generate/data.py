@@ -80,8 +80,10 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def scan_images(folder: Path | None) -> ImageSet:
-    """All readable images under `folder`, sorted; None means the packaged photos.
+def scan_images(folder: Path | None, max_images: int = 0) -> ImageSet:
+    """All readable images under `folder`, sorted; None means the packaged photos. With
+    max_images, at most that many, evenly spaced in path order (so every class of a dataset
+    sorted by class keeps its share).
 
     Unreadable or empty files are skipped, counted and reported; only an empty result is fatal.
     """
@@ -95,6 +97,10 @@ def scan_images(folder: Path | None) -> ImageSet:
             raise AtlasError(f"dataset folder not found: {folder}")
         paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         name = str(folder)
+    if 0 < max_images < len(paths):
+        picks = np.linspace(0, len(paths) - 1, max_images).round().astype(int)
+        name = f"{name} ({max_images} of {len(paths)} images, evenly spaced)"
+        paths = [paths[i] for i in picks]
     good, bad = [], []
     for path in paths:
         (good if _readable(path) else bad).append(path)

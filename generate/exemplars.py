@@ -234,5 +234,6 @@ def unit_records(
 
 
 def stage_params(params: ExemplarParams, model: LoadedModel, images: ImageSet) -> dict:
-    return {"stage": "dataset", "version": 5, **asdict(params), "preprocess": asdict(model.preprocess),
+    values = {k: v for k, v in asdict(params).items() if k != "max_images"}  # the image list says it
+    return {"stage": "dataset", "version": 5, **values, "preprocess": asdict(model.preprocess),
             "dataset": images.name, "dataset_fingerprint": images.fingerprint, "images": len(images)}

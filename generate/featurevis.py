@@ -1,6 +1,6 @@
 """Feature visualization stage, built from lucent's parts.
 
-lucent's `param.image` (FFT spectrum + decorrelated colour), `transform.standard_transforms`
+lucent's `param.image` (by default FFT spectrum + decorrelated colour), `transform.standard_transforms`
 and its `channel` / `diversity` objectives do the work; what this module adds is batching:
 many channels are optimised at once, one image (or one group, for diversity) per channel, and
 the forward pass stops at the layer being visualised. Because every image's loss depends only
@@ -61,7 +61,7 @@ def visualize(
 def _optimise(model, spec, chunk, params, sign, group, progress) -> list[Visualization]:
     n = len(chunk) * group
     # lucent places its parameters on CUDA when present, as pick_device() does for the model.
-    parameters, image_f = param.image(params.size, batch=n, fft=True, decorrelate=True)
+    parameters, image_f = param.image(params.size, batch=n, fft=params.fft, decorrelate=params.decorrelate)
     _seed_per_unit(parameters[0], chunk, group, params.seed)
     optimizer = torch.optim.Adam(parameters, lr=params.lr)
     augment = transform.compose(transform.standard_transforms)
@@ -110,6 +110,8 @@ def _seed_per_unit(spectrum: torch.Tensor, chunk: list[int], group: int, seed: i
 
 def stage_params(params: FeatureVisParams, model: LoadedModel) -> dict:
     """Everything that determines the result (the store key)."""
-    return {"stage": "featurevis", "version": 2, **asdict(params), "preprocess": asdict(model.preprocess),
-            "transforms": "lucent.standard_transforms", "param": "fft+decorrelate"}
+    values = asdict(params)
+    parameterisation = ("fft" if values.pop("fft") else "pixel") + ("+decorrelate" if values.pop("decorrelate") else "")
+    return {"stage": "featurevis", "version": 2, **values, "preprocess": asdict(model.preprocess),
+            "transforms": "lucent.standard_transforms", "param": parameterisation}
 

@@ -19,7 +19,8 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from generate import __version__, classical, exemplars, families, featuremaps, featurevis, rotation, synthetic, verdicts
+from generate import (__version__, classical, exemplars, families, featuremaps, featurevis, rotation, synthetic,
+                      universality, verdicts)
 from generate.config import AtlasConfig, FeatureVisParams, ModelEntry, display_path, parse_units, resolve_dataset
 from generate.data import ImageSet, scan_images
 from generate.errors import AtlasError
@@ -35,15 +36,33 @@ class ModelPlan:
     entry: ModelEntry
     model: LoadedModel
     layer_units: dict[str, list[int]]  # in execution order
-    control: "ModelPlan | None" = None  # random-init copy: dataset + synthetic stages only
+    images: ImageSet  # its dataset
+    control: "ModelPlan | None" = None  # random-init copy: every stage but the atlas's own feature vis
     pages: bool = True  # False for a control: no pages, so no pictures for them
 
 
+def dataset_of(config: AtlasConfig, entry: ModelEntry | None = None) -> tuple[str, Path | None]:
+    """The dataset a model uses: its own, else the atlas's ('auto' resolved)."""
+    name = (entry.dataset if entry and entry.dataset else None) or config.dataset
+    return name, resolve_dataset(name)
+
+
 def plan_models(config: AtlasConfig, device: torch.device) -> list[ModelPlan]:
-    """Load every model and check every layer and unit before anything is written."""
+    """Load every model and check every layer, unit and dataset before anything is written.
+    An `optional` model whose weights are missing is skipped with a note."""
     plans = []
+    scanned: dict[str, ImageSet] = {}
     for entry in config.models:
-        model = load_model(entry.model, entry.weights, device)
+        name, folder = dataset_of(config, entry)
+        try:
+            if name not in scanned:
+                scanned[name] = scan_images(folder, config.exemplars.max_images)
+            model = load_model(entry.model, entry.weights, device)
+        except AtlasError as exc:
+            if not entry.optional:
+                raise
+            print(f"note: skipping optional model {entry.model}: {exc}", file=sys.stderr)
+            continue
         layer_units = {}
         for layer, spec in entry.layers.items():
             model.layer(layer)  # raises with the list of valid names
@@ -53,8 +72,10 @@ def plan_models(config: AtlasConfig, device: torch.device) -> list[ModelPlan]:
         control = None
         if entry.control is not None and not model.random_init:
             control_model = load_model(f"{entry.model}@random:{entry.control}", entry.weights, device)
-            control = ModelPlan(entry, control_model, layer_units, pages=False)
-        plans.append(ModelPlan(entry, model, layer_units, control))
+            control = ModelPlan(entry, control_model, layer_units, scanned[name], pages=False)
+        plans.append(ModelPlan(entry, model, layer_units, scanned[name], control))
+    if not plans:
+        raise AtlasError("no model left to compute: every model of the config is optional and missing")
     return plans
 
 
@@ -360,28 +381,38 @@ def manifest_path(store_root: Path, config: AtlasConfig) -> Path:
     return Path(store_root) / "manifests" / f"{stem}.json"
 
 
-def write_manifest(plans: list[ModelPlan], config: AtlasConfig, images: ImageSet, store_root: Path,
-                   overrides: dict[str, str] | None = None) -> Path:
+def _dataset_manifest(images: ImageSet) -> dict:
+    return {"name": display_path(images.name) if Path(images.name).exists() else images.name,
+            "images": len(images), "skipped": len(images.skipped), "fingerprint": images.fingerprint}
+
+
+def _full_model_manifest(plan: ModelPlan, config: AtlasConfig, store_root: Path) -> dict:
+    entry = _model_manifest(plan, config, plan.images, store_root, with_featurevis=True)
+    entry["all_layers"] = {name: asdict(info) for name, info in plan.model.infos.items()}
+    entry["dataset"] = _dataset_manifest(plan.images)
+    entry["control"] = (_model_manifest(plan.control, config, plan.images, store_root, with_featurevis=False)
+                        if plan.control else None)
+    return entry
+
+
+def write_manifest(plans: list[ModelPlan], config: AtlasConfig, store_root: Path,
+                   overrides: dict[str, str] | None = None, variations: list[dict] | None = None,
+                   matching: list[str] | None = None) -> Path:
     """Where each stage's results lie, plus what the pages show about the run itself."""
-    models = []
-    for plan in plans:
-        entry = _model_manifest(plan, config, images, store_root, with_featurevis=True)
-        entry["all_layers"] = {name: asdict(info) for name, info in plan.model.infos.items()}
-        entry["control"] = (_model_manifest(plan.control, config, images, store_root, with_featurevis=False)
-                            if plan.control else None)
-        models.append(entry)
+    models = [_full_model_manifest(plan, config, store_root) for plan in plans]
+    images = plans[0].images
     manifest = {
         "title": config.title, "site_url": config.site_url, "atlas_version": __version__,
         "config": display_path(config.source) if config.source else "",
         "config_text": Path(config.source).read_text() if config.source else "",
         "overrides": overrides or {}, "created": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "dataset": {"name": display_path(images.name) if Path(images.name).exists() else images.name, "images": len(images), "skipped": len(images.skipped),
-                    "fingerprint": images.fingerprint},
+        "dataset": _dataset_manifest(images),
         "featurevis": asdict(config.featurevis), "exemplars": asdict(config.exemplars),
         "synthetic": asdict(config.synthetic), "families": asdict(config.families),
         "rotation": asdict(config.rotation), "verdicts": asdict(config.verdicts),
         "gallery": str(_gallery(config, store_root).relative_to(store_root)),
         "versions": package_versions(), "models": models,
+        "variations": variations or [], "matching": matching or [],
     }
     path = manifest_path(store_root, config)
     atomic_write(path, json.dumps(manifest, indent=1).encode())
@@ -441,32 +472,66 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def run_model_stages(plan: ModelPlan, config: AtlasConfig, store_root: Path, stages: tuple[str, ...],
+                     progress: bool = True, atlas_featurevis: bool = True) -> None:
+    """Every requested stage for one model and its control, in dependency order."""
+    for target in (plan, plan.control):
+        if target is None:
+            continue
+        if "dataset" in stages:
+            run_dataset_stage(target, config, plan.images, store_root, progress)
+        if "synthetic" in stages:
+            run_synthetic_stage(target, config, plan.images, store_root, progress)
+        if "rotation" in stages:
+            run_rotation_stage(target, config, plan.images, store_root, progress)
+    if "featurevis" in stages:
+        if atlas_featurevis:
+            run_featurevis_stage(plan, config, store_root, progress)
+        if "verdicts" in stages:
+            run_seed_featurevis(plan, config, plan.images, store_root, progress)
+    if "verdicts" in stages:
+        run_verdict_stage(plan, config, plan.images, store_root)
+
+
+def run_variations(reference: ModelPlan, config: AtlasConfig, store_root: Path, stages: tuple[str, ...],
+                   progress: bool = True) -> list[dict]:
+    """The sensitivity analysis: every variation's stages on the reference model (no pages, so
+    no feature visualization beyond the verdicts' seeds); returns their manifest entries."""
+    out = []
+    scanned = {(dataset_of(config, reference.entry)[0], config.exemplars.max_images): reference.images}
+    for variation in config.variations:
+        varied = config.varied(variation)
+        entry = replace(reference.entry, dataset=variation.dataset) if variation.dataset else reference.entry
+        name, folder = dataset_of(varied, entry)
+        key = (name, varied.exemplars.max_images)
+        if key not in scanned:
+            scanned[key] = scan_images(folder, varied.exemplars.max_images)
+        images = scanned[key]
+        control = replace(reference.control, images=images) if reference.control else None
+        plan = replace(reference, images=images, control=control)
+        if progress:
+            print(f"variation '{variation.name}'", file=sys.stderr)
+        run_model_stages(plan, varied, store_root, stages, progress, atlas_featurevis=False)
+        entry = _full_model_manifest(plan, varied, store_root)
+        out.append({"name": variation.name, "dataset": variation.dataset, "changes": variation.changes,
+                    "model": entry})
+    return out
+
+
 def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages: tuple[str, ...] = STAGES,
             progress: bool = True, overrides: dict[str, str] | None = None) -> Path:
     """Validate, then run the requested stages; returns the manifest path."""
-    images = scan_images(resolve_dataset(config.dataset))
     plans = plan_models(config, device)
     removed = clean_temporaries(store_root)
     if removed:
         print(f"note: removed {removed} temporary file(s) left by an interrupted run", file=sys.stderr)
     started = time.time()
     for plan in plans:
-        for target in (plan, plan.control):
-            if target is None:
-                continue
-            if "dataset" in stages:
-                run_dataset_stage(target, config, images, store_root, progress)
-            if "synthetic" in stages:
-                run_synthetic_stage(target, config, images, store_root, progress)
-            if "rotation" in stages:
-                run_rotation_stage(target, config, images, store_root, progress)
-        if "featurevis" in stages:
-            run_featurevis_stage(plan, config, store_root, progress)
-            if "verdicts" in stages:
-                run_seed_featurevis(plan, config, images, store_root, progress)
-        if "verdicts" in stages:
-            run_verdict_stage(plan, config, images, store_root)
-    path = write_manifest(plans, config, images, store_root, overrides)
+        run_model_stages(plan, config, store_root, stages, progress)
+    variations = run_variations(plans[0], config, store_root, stages, progress) if config.variations else []
+    matched = universality.run_matching_stage(plans, config, store_root) \
+        if len(plans) > 1 and "synthetic" in stages else []
+    path = write_manifest(plans, config, store_root, overrides, variations, matched)
     n_units = sum(len(u) for p in plans for u in p.layer_units.values())
     print(f"computed {n_units} units in {len(plans)} model(s) in {time.time() - started:.1f} s; "
           f"results in {store_root}", file=sys.stderr)

@@ -232,9 +232,12 @@ def render(manifest: dict, store_root: Path, docs: Path = DEFAULT_DOCS, progress
         verdict_control=any(row["control"] is not None for entry in census["models"]
                             for layer in entry["layers"] for row in layer["verdict_rows"])))
     writer.write("models.md", env.get_template("models.md.j2").render(atlas=manifest))
-    report = claims.report(census)
+    matches = [json.loads(path.read_text()) for folder in manifest.get("matching") or []
+               if (path := store_root / folder / "pairs.json").is_file()]
+    variations = [(v, _census({"models": [v["model"]]}, store_root)["models"][0]) for v in manifest.get("variations") or []]
+    report = claims.report(census, matches, variations)
     for page, template in (("index", "claims_index"), ("curves", "claims_curves"), ("low-level", "claims_low_level"),
-                           ("universality", "claims_universality")):
+                           ("universality", "claims_universality"), ("sensitivity", "claims_sensitivity")):
         writer.write(f"claims/{page}.md", env.get_template(f"{template}.md.j2").render(atlas=manifest, report=report))
     stale = writer.remove_stale()
     if stale:

@@ -23,6 +23,16 @@ def test_defaults_come_from_one_place(tmp_path):
     ("models:\n  - model: m\n    layers: {a: all}\nfeaturevis: {steps: -1}\n", "must not be negative"),
     ("models:\n  - model: m\n    layers: {a: sideways}\n", "must be 'all', 'a-b' or a list"),
     ("models:\n  - model: m\n", "must map layer names to units"),
+    ("models:\n  - model: m\n    layers: {a: all}\n    dataset: 3\n", "'models[0].dataset' must be a folder path"),
+    ("models:\n  - model: m\n    layers: {a: all}\n    optional: maybe\n", "must be true or false"),
+    ("models:\n  - model: m\n    layers: {a: all}\nvariations: {name: x}\n", "'variations' must be a list"),
+    ("models:\n  - model: m\n    layers: {a: all}\nvariations: [{featurevis: {steps: 3}}]\n", "with a 'name'"),
+    ("models:\n  - model: m\n    layers: {a: all}\nvariations: [{name: x}]\n", "(x) changes nothing"),
+    ("models:\n  - model: m\n    layers: {a: all}\nvariations: [{name: x, featurevis: {stepz: 3}}]\n",
+     "unknown key(s) stepz in 'variations[0].featurevis'"),
+    ("models:\n  - model: m\n    layers: {a: all}\nvariations: [{name: x, models: [1]}]\n", "unknown key(s) models"),
+    ("models:\n  - model: m\n    layers: {a: all}\nvariations: [{name: x, dataset: d}, {name: x, dataset: e}]\n",
+     "names must be unique"),
 ])
 def test_malformed_configs_give_one_clear_line(tmp_path, text, message):
     path = tmp_path / "c.yaml"
@@ -47,3 +57,15 @@ def test_parse_units():
         parse_units("8-10", "x", 10)
     with pytest.raises(AtlasError, match="empty"):
         parse_units("4-2", "x", 10)
+
+
+def test_a_variation_changes_only_what_it_names(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("models:\n  - model: m\n    layers: {a: all}\n    dataset: cifar\nfeaturevis: {steps: 64}\n"
+                    "variations:\n  - {name: pixels, featurevis: {fft: false}, synthetic: {orientation_step: 30}}\n")
+    config = load_config(path)
+    assert config.models[0].dataset == "cifar" and not config.models[0].optional
+    varied = config.varied(config.variations[0])
+    assert varied.featurevis == FeatureVisParams(steps=64, fft=False)
+    assert varied.synthetic.orientation_step == 30.0 and varied.variations == ()
+    assert varied.exemplars == config.exemplars and varied.dataset == config.dataset

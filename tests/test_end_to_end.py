@@ -11,7 +11,7 @@ from pathlib import Path
 
 from generate import exemplars, featurevis, synthetic
 from generate.cli import main
-from generate.families import FAMILIES
+from generate.families import FAMILIES, ORIENTED
 from generate.store import TMP_PREFIX
 from tests.conftest import LAYERS, write_config
 
@@ -56,7 +56,12 @@ def test_control_and_feature_maps_are_stored(built):
     for layer in model["control"]["layers"]:
         stored = sorted((root / "store" / layer["stages"]["synthetic"]).glob("*.json"))
         assert len([p for p in stored if p.stem.isdigit()]) == len(layer["units"])
-        assert "featurevis" not in layer["stages"]
+        # the control has feature visualizations only for its oriented units (Argument 1), at every seed
+        labels = {int(p.stem): json.loads(p.read_text())["family"]["label"] for p in stored if p.stem.isdigit()}
+        oriented = {unit for unit, label in labels.items() if label in ORIENTED}
+        for folder in layer["featurevis_seeds"].values():
+            drawn = {int(p.stem) for p in (root / "store" / folder).glob("*.json") if p.stem.isdigit()}
+            assert drawn == oriented
     for layer in model["layers"]:
         maps = layer["feature_maps"]
         assert len(maps["files"]) == 3
