@@ -143,11 +143,38 @@ def _coverage(entry: dict, family: str) -> float | None:
     return max(values) if values else None
 
 
-def _matched(matches: list[dict], family: str) -> list[dict]:
-    """Per other model: the reference model's units of `family` beside their best matches."""
+# The orientation-tuning curve (generate/synthetic.py `summarise`) that shows each oriented family.
+TUNING_OF = {"curve": "curve", "angle": "angle", "high-low frequency": "high_low", "brightness gradient": "gradient"}
+
+
+def _unit_index(census: dict) -> dict[tuple[str, str, int], dict]:
+    """(model name, layer, unit) -> what the universality page shows beside a matched unit."""
+    index = {}
+    for entry in census["models"]:
+        for layer in entry["layers"]:
+            for unit, record in layer["records"].items():
+                family = record["family"]
+                kind = TUNING_OF.get(family["label"]) or (
+                    (family.get("preferred") or {}).get("kind") if family["label"] == "line/edge" else None)
+                tuning = (record.get("synthetic") or {}).get("orientation_tuning", {}).get(kind) if kind else None
+                verdicts = layer["verdicts"].get(unit) or {}
+                index[(entry["model"]["name"], layer["name"], unit)] = {
+                    "slug": entry["model"]["slug"], "tuning": tuning,
+                    "angles": (record.get("synthetic") or {}).get("orientations"),
+                    "marks": "".join(("✓" if verdicts[key].get("passed") else "✗") if key in verdicts else "–"
+                                     for key, _, _ in ARGUMENTS)}
+    return index
+
+
+def _matched(matches: list[dict], family: str, index: dict | None = None) -> list[dict]:
+    """Per other model: the reference model's units of `family` beside their best matches, with
+    each side's tuning curve and verdict marks where the census has them."""
+    index = index or {}
     out = []
     for record in matches:
-        rows = [u for u in record["units"] if u["label"] == family]
+        rows = [{**u, "own": index.get((record["reference"], u["layer"], u["unit"])),
+                 "theirs": index.get((record["other"], u["match"]["layer"], u["match"]["unit"]))}
+                for u in record["units"] if u["label"] == family]
         if not rows:
             continue
         same = sum(u["match"]["label"] == family for u in rows)
@@ -166,6 +193,7 @@ def universality_claim(census: dict, matches: list[dict] | None = None) -> dict:
     the control in some layer, how much of the circle oriented families cover, and how the
     reference model's units match the other models' (and their controls')."""
     models = census["models"]
+    index = _unit_index(census)
     rows = []
     for family in census["families"]:
         if family in ("texture/other", "unresponsive"):
@@ -188,7 +216,7 @@ def universality_claim(census: dict, matches: list[dict] | None = None) -> dict:
         if covering:
             summary += f", covering {360 * sum(covering) / len(covering):.0f}° of orientation on average"
         rows.append({"family": family, "models": found, "found_in": n_found, "conclusion": conclusion,
-                     "summary": summary, "matched": _matched(matches or [], family)})
+                     "summary": summary, "matched": _matched(matches or [], family, index)})
     return {"models": [entry["model"] for entry in models], "rows": rows,
             "reference": models[0]["model"] if models else None}
 

@@ -12,6 +12,7 @@ from generate.config import FeatureVisParams
 from generate.errors import AtlasError
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+DEFAULT_TRAIN_SETTINGS = DEFAULT_CONFIG.parent / "cifar.yaml"
 
 DESCRIPTION = """\
 Neuron Atlas: precompute per-neuron evidence (feature visualizations, dataset examples,
@@ -21,6 +22,7 @@ Typical use:
   python -m generate atlas                      # the default atlas, computed and built
   python -m generate atlas --config my.yaml     # your own models, layers, units, dataset
   python -m generate layers --model efficientnet_lite0
+  python -m generate train                      # train the small CIFAR-10 CNNs (configs/cifar.yaml)
 Results are cached in the store: a rerun recomputes only what changed.
 """
 
@@ -68,8 +70,37 @@ def build_parser() -> argparse.ArgumentParser:
     layers = commands.add_parser("layers", help="list a model's hookable layers and their unit counts",
                                  description="List the layers of a model that can be put in an atlas, in execution order.")
     layers.add_argument("--model", required=True, help="registry name, e.g. efficientnet_lite0, inceptionv1, "
-                                                       "torchvision:resnet18, pkg.module:factory, NAME@random:SEED")
-    layers.add_argument("--weights", help="local weights file (inceptionv1)")
+                                                       "torchvision:resnet18, cifar:NAME, pkg.module:factory, "
+                                                       "NAME@random:SEED")
+    layers.add_argument("--weights", help="local weights file (inceptionv1), or a trained folder (cifar:NAME)")
+
+    train = commands.add_parser(
+        "train", help="train the project's small CNNs on CIFAR-10, for atlases of cifar:NAME",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train small CNNs on CIFAR-10 (../shared/datasets/cifar10) from a settings file\n"
+                    "and measure their test accuracy. Each lands in STORE/trained/NAME-HASH/\n"
+                    "(weights.pt, settings.json, metrics.json); one already there is reused, not\n"
+                    "retrained. Put one in an atlas as `model: cifar:NAME`.",
+        epilog="examples:\n"
+               "  python -m generate train                           # every model of configs/cifar.yaml\n"
+               "  python -m generate train --name cifar_w32_s0       # just one\n"
+               "  python -m generate train --epochs 1 --subset 5000  # a quick try (a separate folder)")
+    train.add_argument("--settings", type=Path, default=DEFAULT_TRAIN_SETTINGS,
+                       help="YAML list of training settings (default: configs/cifar.yaml)")
+    train.add_argument("--name", nargs="+", action="extend", metavar="NAME",
+                       help="train only these settings (default: all of them, in file order)")
+    train.add_argument("--dataset", type=Path,
+                       help="CIFAR-10 folder with train/<class>/*.jpg and test/<class>/*.jpg "
+                            "(default: ../shared/datasets/cifar10)")
+    train.add_argument("--store", type=Path, default=Path("store"),
+                       help="store folder: weights go to STORE/trained/, the decoded dataset cache to "
+                            "STORE/datasets/ (default: store/)")
+    train.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                       help="where to train (default: CUDA when present, else CPU)")
+    train.add_argument("--epochs", type=int, help="override every setting's epochs (gives a separate folder)")
+    train.add_argument("--subset", type=int,
+                       help="train on this many images, a seeded random subset (gives a separate folder)")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
 
     bench = commands.add_parser("bench", help="benchmark the batched stages against plain lucent / plain forward",
                                 description="Measure, side by side in one run, the feature-visualization and "
@@ -110,6 +141,9 @@ def _run(args) -> None:
 
         run_bench(args, pick_device(args.device))
         return
+    if args.command == "train":
+        _train(args, pick_device(args.device))
+        return
 
     from generate import pipeline, site
 
@@ -137,6 +171,35 @@ def _run(args) -> None:
                   file=sys.stderr)
         else:
             print(f"rendered {pages} neuron pages into {docs}", file=sys.stderr)
+
+
+def _train(args, device) -> None:
+    """Train the chosen settings (all validated first), then print one row per model."""
+    import dataclasses
+
+    import torch
+
+    from generate.train import load_settings, train
+
+    settings = load_settings(args.settings)
+    names = args.name or list(settings)
+    unknown = [n for n in names if n not in settings]
+    if unknown:
+        raise AtlasError(f"unknown training name '{unknown[0]}' in {args.settings}; valid: {', '.join(settings)}")
+    if args.epochs is not None and args.epochs < 1:
+        raise AtlasError(f"--epochs must be at least 1, got {args.epochs}")
+    if args.subset is not None and args.subset < 2:
+        raise AtlasError(f"--subset must be at least 2, got {args.subset}")
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("subset", args.subset)) if v is not None}
+    torch.set_num_threads(os.cpu_count() or 1)
+    results = [train(dataclasses.replace(settings[n], **overrides), args.store, device,
+                     progress=not args.quiet, data_root=args.dataset) for n in names]
+    width = max(len("name"), *(len(n) for n in names))
+    print(f"{'name':<{width}}  {'test acc':>8}  {'seconds':>7}  {'status':<7}  folder")
+    for result in results:
+        status = "reused" if result.reused else "trained"
+        print(f"{result.settings.name:<{width}}  {result.test_accuracy:>8.1%}  {result.seconds:>7.0f}  "
+              f"{status:<7}  {result.folder}")
 
 
 def main(argv: list[str] | None = None) -> int:

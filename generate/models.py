@@ -5,6 +5,9 @@ Names:
   inceptionv1                   lucent's model zoo; weights from a local file or torch's hub cache
   torchvision:NAME              a torchvision classifier whose weights are already in the hub cache
   package.module:factory        your own model: factory() -> nn.Module or (nn.Module, preprocess dict)
+  cifar:NAME                    this project's small CIFAR-10 CNN NAME (configs/cifar.yaml), trained by
+                                `python -m generate train` into store/trained/; `weights` may name the
+                                trained folder or its weights.pt
   NAME@random:SEED              randomly initialised copy of any of the above (scientific control)
 """
 
@@ -213,6 +216,17 @@ def _custom(target: str) -> tuple[nn.Module, Preprocess]:
     return module, pre
 
 
+def _cifar(name: str, pretrained: bool, weights: str | None) -> tuple[nn.Module, Preprocess]:
+    """A SmallCNN from its training settings; its trained weights unless a random init is wanted."""
+    from generate.train import CIFAR10_MEAN, CIFAR10_STD, INPUT_SIZE, SmallCNN, locate
+
+    settings, path = locate(name, weights, need_weights=pretrained)
+    module = SmallCNN(settings)
+    if path is not None:
+        _load_state_dict(module, path)
+    return module, Preprocess(CIFAR10_MEAN, CIFAR10_STD, INPUT_SIZE)
+
+
 def _load_state_dict(module: nn.Module, path: Path) -> None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -276,12 +290,15 @@ def build_model(name: str, weights: str | None = None) -> _Built:
     elif base.startswith("torchvision:"):
         module, pre = _torchvision(base.split(":", 1)[1], pretrained)
         candidates = _generic_layers
+    elif base.startswith("cifar:"):
+        module, pre = _cifar(base.split(":", 1)[1], pretrained, weights)
+        candidates = _generic_layers
     elif re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", base):
         module, pre = _custom(base)  # @random re-initialises it below
         candidates = _generic_layers
     else:
         raise AtlasError(
-            f"unknown model '{name}'; valid: {', '.join(BUILTIN)}, torchvision:NAME, "
+            f"unknown model '{name}'; valid: {', '.join(BUILTIN)}, torchvision:NAME, cifar:NAME, "
             f"package.module:factory, each optionally with @random:SEED"
         )
     if seed is not None:

@@ -62,6 +62,11 @@ def test_universality_and_sensitivity_pages(atlas):
     universality = _text((root / "site" / "claims" / "universality" / "index.html").read_text())
     assert "This atlas has 2 models" in universality
     assert "Every unit of tests.test_matching:original (the reference) is matched" in universality
+    # each matched family: both units' thumbnails and tuning curves, and a computed summary against the control
+    html = (root / "site" / "claims" / "universality" / "index.html").read_text()
+    assert "best matches are also line/edge" in universality and "for the control" in universality
+    assert html.count('class="atlas-spark"') >= 8 and 'tests.test_matching-permuted-' not in html
+    assert 'src="../../tests.test_matching-permuted/relu2/img/' in html
     sensitivity = _text((root / "site" / "claims" / "sensitivity" / "index.html").read_text())
     assert "reference as configured" in sensitivity
     assert "coarser stimuli synthetic.orientation_step = 90.0" in sensitivity

@@ -1,0 +1,476 @@
+"""Train the project's own small CNNs on CIFAR-10, so they can be put in an atlas.
+
+A model is named by its settings (configs/cifar.yaml, one `TrainSettings` per entry) and lands
+in `<store>/trained/<name>-<hash of settings>/`: weights.pt, settings.json, then metrics.json,
+written last as the completion marker. A folder with metrics.json is reused, never retrained.
+
+Recipe (the same for every model; RECIPE is part of the folder hash, bump it when it changes):
+SGD with Nesterov momentum 0.9 and weight decay 5e-4 under a one-cycle learning-rate schedule
+(peak `lr`), cross-entropy with label smoothing 0.1. SGD rather than Adam: the usual choice for
+BatchNorm CNNs on CIFAR-10, and the one-cycle schedule leaves a single number to tune (`lr`).
+Augmentation runs batched on tensors, not per image in DataLoader workers, which on two CPU
+cores would cost more than the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import math
+import re
+import sys
+import time
+import types
+import typing
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+
+from generate.config import REPO_ROOT
+from generate.errors import AtlasError
+from generate.store import atomic_write, params_hash
+
+SHARED_CIFAR10 = REPO_ROOT.parent / "shared" / "datasets" / "cifar10"
+DEFAULT_SETTINGS = REPO_ROOT / "configs" / "cifar.yaml"
+DEFAULT_STORE = Path("store")  # relative to the current directory, as for the atlas
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+# Per-channel statistics of the CIFAR-10 training images (the values commonly used with it).
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+INPUT_SIZE = 32
+AUGMENTS = ("none", "flip", "rotation")
+RECIPE = 1
+MOMENTUM, WEIGHT_DECAY, LABEL_SMOOTHING = 0.9, 5e-4, 0.1
+EVAL_BATCH = 500
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """One CIFAR-10 model: architecture, augmentation and optimisation."""
+
+    name: str  # letters, digits, '_', '.', '-': becomes a folder and part of `cifar:NAME`
+    width: int = 32  # channels of conv1, doubled every 2 conv layers
+    depth: int = 4  # conv layers; a 2x2 max-pool after every second one but the last
+    kernel: int = 3  # odd kernel size of every conv
+    augment: str = "flip"  # none | flip (horizontal) | rotation (uniform +-180 degrees, plus flips)
+    seed: int = 0
+    epochs: int = 5
+    batch: int = 128
+    lr: float = 0.1  # peak learning rate of the one-cycle schedule
+    subset: int | None = None  # training images used (a seeded random subset); None: all 50,000
+
+    @property
+    def digest(self) -> str:
+        """Hash of every setting and the recipe version: names the trained folder."""
+        return params_hash({**dataclasses.asdict(self), "recipe": RECIPE})
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self.name}-{self.digest}"
+
+
+# ---------------------------------------------------------------- settings files
+
+def _allowed(annotation: Any) -> tuple[type, ...]:
+    """`int | None` -> (int, NoneType); `str` -> (str,)."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return typing.get_args(annotation)
+    return (annotation,)
+
+
+def settings_from_dict(data: Any, where: str) -> TrainSettings:
+    """Validate one mapping (YAML entry or settings.json) into TrainSettings; one-line errors."""
+    if not isinstance(data, dict):
+        raise AtlasError(f"{where} must be a mapping of settings, got {type(data).__name__}")
+    hints = typing.get_type_hints(TrainSettings)
+    unknown = sorted(set(data) - set(hints))
+    if unknown:
+        raise AtlasError(f"unknown key(s) {', '.join(map(str, unknown))} in {where}; valid: {', '.join(hints)}")
+    if "name" not in data:
+        raise AtlasError(f"{where}: 'name' is required")
+    values = {}
+    for key, value in data.items():
+        allowed = _allowed(hints[key])
+        if float in allowed and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
+            raise AtlasError(f"{where}.{key} must be {names}, got {value!r}")
+        values[key] = value
+    settings = TrainSettings(**values)
+    checks = [
+        ("name", not _NAME.fullmatch(settings.name), "must use only letters, digits, '_', '.', '-'"),
+        ("width", settings.width < 1, "must be at least 1"),
+        ("depth", settings.depth < 1, "must be at least 1"),
+        ("kernel", settings.kernel < 1 or settings.kernel % 2 == 0, "must be odd, e.g. 3 or 5"),
+        ("augment", settings.augment not in AUGMENTS, f"must be one of {', '.join(AUGMENTS)}"),
+        ("seed", settings.seed < 0, "must not be negative"),
+        ("epochs", settings.epochs < 1, "must be at least 1"),
+        ("batch", settings.batch < 2, "must be at least 2 (BatchNorm)"),
+        ("lr", settings.lr <= 0, "must be positive"),
+        ("subset", settings.subset is not None and settings.subset < 2, "must be at least 2, or null for all"),
+    ]
+    for key, bad, message in checks:
+        if bad:
+            raise AtlasError(f"{where}.{key} {message}, got {getattr(settings, key)!r}")
+    return settings
+
+
+def load_settings(path: str | Path | None = None) -> dict[str, TrainSettings]:
+    """Read a settings file (a YAML list of mappings); name -> settings, in file order."""
+    path = Path(path or DEFAULT_SETTINGS)
+    if not path.is_file():
+        raise AtlasError(f"training settings file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise AtlasError(f"{path} is not valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
+    if not isinstance(data, list) or not data:
+        raise AtlasError(f"{path} must be a non-empty YAML list of training settings")
+    found: dict[str, TrainSettings] = {}
+    for index, entry in enumerate(data):
+        settings = settings_from_dict(entry, f"{path.name}[{index}]")
+        if settings.name in found:
+            raise AtlasError(f"{path.name}[{index}]: duplicate name '{settings.name}'")
+        found[settings.name] = settings
+    return found
+
+
+# ---------------------------------------------------------------- the network
+
+class SmallCNN(nn.Module):
+    """conv -> BatchNorm -> ReLU blocks with max-pooling, global average pool, linear.
+
+    Every module is a named attribute of `features` (conv1, bn1, relu1, pool1, ...), each
+    called once per pass, so the atlas offers readable layers such as `features.relu2`.
+    """
+
+    def __init__(self, settings: TrainSettings, classes: int = len(CLASSES)):
+        super().__init__()
+        blocks: OrderedDict[str, nn.Module] = OrderedDict()
+        channels = 3
+        for i in range(1, settings.depth + 1):
+            out = settings.width * 2 ** ((i - 1) // 2)
+            # No conv bias: the BatchNorm after it has one.
+            blocks[f"conv{i}"] = nn.Conv2d(channels, out, settings.kernel, padding=settings.kernel // 2, bias=False)
+            blocks[f"bn{i}"] = nn.BatchNorm2d(out)
+            blocks[f"relu{i}"] = nn.ReLU()
+            if i % 2 == 0 and i < settings.depth:
+                blocks[f"pool{i // 2}"] = nn.MaxPool2d(2)
+            channels = out
+        self.features = nn.Sequential(blocks)
+        self.classifier = nn.Linear(channels, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x).mean(dim=(2, 3)))
+
+
+# ---------------------------------------------------------------- data
+
+def _decode_split(root: Path, split: str, progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+    from tqdm import tqdm
+
+    files = [(label, path) for label, name in enumerate(CLASSES)
+             for path in sorted((root / split / name).glob("*.jpg"))]
+    if not files:
+        raise AtlasError(f"no CIFAR-10 images in {root / split}: expected {split}/<class>/*.jpg")
+    images = np.empty((len(files), INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
+    labels = np.empty(len(files), dtype=np.int64)
+    for index, (label, path) in enumerate(tqdm(files, desc=f"decoding CIFAR-10 {split}", unit="img",
+                                               disable=not progress, leave=False)):
+        try:
+            with Image.open(path) as image:
+                array = np.asarray(image.convert("RGB"))
+        except Exception as exc:  # PIL raises many types for broken files
+            raise AtlasError(f"cannot read {path}: {exc}") from None
+        if array.shape != images.shape[1:]:
+            raise AtlasError(f"{path} is {array.shape[1]}x{array.shape[0]}, expected 32x32 like CIFAR-10")
+        images[index], labels[index] = array, label
+    return images, labels
+
+
+def _fingerprint(root: Path) -> str:
+    """Identity of the dataset folder: every file's path, size and mtime."""
+    digest = hashlib.sha256(str(root.resolve()).encode())
+    for path in sorted(root.rglob("*.jpg")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}|{stat.st_size}|{int(stat.st_mtime)}\n".encode())
+    return digest.hexdigest()[:12]
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def load_cifar10(root: Path | None, store_root: Path, progress: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{'train': (uint8 [N,32,32,3], int64 [N]), 'test': ...}, decoded once and cached as .npy
+    in `<store>/datasets/cifar10-<fingerprint>/` (about 180 MB) so later runs load in a second."""
+    root = Path(root or SHARED_CIFAR10)
+    missing = [split for split in ("train", "test") if not (root / split).is_dir()]
+    if missing:
+        raise AtlasError(f"CIFAR-10 not found at {root} (no {missing[0]}/ folder): expected "
+                         f"train/<class>/*.jpg and test/<class>/*.jpg, e.g. ../shared/datasets/cifar10")
+    found = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
+    if found != sorted(CLASSES):
+        raise AtlasError(f"{root / 'train'} must hold one folder per CIFAR-10 class ({', '.join(CLASSES)}), "
+                         f"found: {', '.join(found) or 'none'}")
+    cache = Path(store_root) / "datasets" / f"cifar10-{_fingerprint(root)}"
+    splits = {}
+    for split in ("train", "test"):
+        images_file, labels_file = cache / f"{split}-images.npy", cache / f"{split}-labels.npy"
+        if images_file.is_file() and labels_file.is_file():
+            splits[split] = (np.load(images_file), np.load(labels_file))
+            continue
+        images, labels = _decode_split(root, split, progress)
+        atomic_write(images_file, _npy_bytes(images))
+        atomic_write(labels_file, _npy_bytes(labels))  # written last: marks the split complete
+        splits[split] = (images, labels)
+    return splits
+
+
+def _subset(count: int, settings: TrainSettings) -> np.ndarray:
+    """Indices of the training images used: all, or a seeded random subset (sorted)."""
+    if settings.subset is None or settings.subset >= count:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(settings.seed).permutation(count)[:settings.subset])
+
+
+# ---------------------------------------------------------------- training
+
+def _normalise(batch: torch.Tensor) -> torch.Tensor:
+    """uint8 [N,32,32,3] -> normalised float [N,3,32,32], channels_last."""
+    mean = torch.tensor(CIFAR10_MEAN, device=batch.device).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR10_STD, device=batch.device).view(1, 3, 1, 1)
+    x = batch.permute(0, 3, 1, 2).float().div_(255)
+    return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+def augment_batch(x: torch.Tensor, mode: str, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal flips ('flip'), plus rotations by a uniform angle in [-180, 180)
+    degrees ('rotation'). Random numbers come from a CPU generator, so a seed gives the same
+    augmentation on every device. Rotated-in corners are 0, the dataset mean after normalising."""
+    if mode == "none":
+        return x
+    n = x.shape[0]
+    flip = (torch.rand(n, generator=generator) < 0.5).to(x.device).view(n, 1, 1, 1)
+    x = torch.where(flip, x.flip(3), x)
+    if mode == "rotation":
+        angle = (torch.rand(n, generator=generator) * 2 - 1) * math.pi
+        cos, sin, zero = angle.cos(), angle.sin(), torch.zeros(n)
+        theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
+        grid = nn.functional.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+        x = nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def evaluate(model: nn.Module, images: np.ndarray, device: torch.device) -> np.ndarray:
+    """Predicted class of every image (eval mode, no augmentation)."""
+    model.eval()
+    predictions = []
+    with torch.no_grad():
+        for start in range(0, len(images), EVAL_BATCH):
+            batch = torch.from_numpy(images[start:start + EVAL_BATCH]).to(device)
+            predictions.append(model(_normalise(batch)).argmax(1).cpu())
+    return torch.cat(predictions).numpy()
+
+
+def _fit(settings: TrainSettings, images: np.ndarray, labels: np.ndarray, device: torch.device,
+         progress: bool) -> tuple[SmallCNN, list[float], list[float]]:
+    """Train from the seed; returns the model and each epoch's mean loss and accuracy."""
+    from tqdm import tqdm
+
+    torch.manual_seed(settings.seed)
+    model = SmallCNN(settings).to(device, memory_format=torch.channels_last)
+    generator = torch.Generator().manual_seed(settings.seed)  # shuffling and augmentation
+    data = torch.from_numpy(images).to(device)
+    targets = torch.from_numpy(labels).to(device)
+    batch = min(settings.batch, len(data))
+    steps = len(data) // batch  # the last partial batch is dropped: tiny batches upset BatchNorm
+    optimiser = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=MOMENTUM, nesterov=True,
+                                weight_decay=WEIGHT_DECAY)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings.lr,
+                                                   total_steps=settings.epochs * steps, pct_start=0.25)
+    losses, accuracies = [], []
+    for epoch in range(settings.epochs):
+        model.train()
+        order = torch.randperm(len(data), generator=generator).to(device)
+        loss_sum, correct, seen = 0.0, 0, 0
+        bar = tqdm(range(steps), desc=f"{settings.name} epoch {epoch + 1}/{settings.epochs}", unit="batch",
+                   disable=not progress, leave=True, file=sys.stderr)
+        for step in bar:
+            index = order[step * batch:(step + 1) * batch]
+            x = augment_batch(_normalise(data[index]), settings.augment, generator)
+            y = targets[index]
+            logits = model(x)
+            loss = nn.functional.cross_entropy(logits, y, label_smoothing=LABEL_SMOOTHING)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            loss_sum += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.1%}", refresh=False)
+        losses.append(loss_sum / seen)
+        accuracies.append(correct / seen)
+    return model.eval(), losses, accuracies
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A finished training: its settings, folder, metrics.json and the network (eval mode, CPU)."""
+
+    settings: TrainSettings
+    folder: Path
+    metrics: dict[str, Any]
+    reused: bool  # found complete in the store, not trained by this call
+    model: SmallCNN = field(repr=False, compare=False)
+
+    @property
+    def weights(self) -> Path:
+        return self.folder / "weights.pt"
+
+    @property
+    def test_accuracy(self) -> float:
+        return float(self.metrics["test_accuracy"])
+
+    @property
+    def seconds(self) -> float:
+        return float(self.metrics["seconds"])
+
+
+def trained_folder(settings: TrainSettings, store_root: str | Path) -> Path:
+    return Path(store_root) / "trained" / settings.folder_name
+
+
+
+
+def train(settings: TrainSettings, store_root: str | Path, device: str | torch.device = "cpu",
+          progress: bool = True, data_root: str | Path | None = None) -> TrainedModel:
+    """Train one model on CIFAR-10 (`data_root`, default ../shared/datasets/cifar10), measure
+    its test accuracy and save it in the store; reuse it if the store already has it."""
+    folder = trained_folder(settings, store_root)
+    if (folder / "metrics.json").is_file():
+        done = load_trained(folder)
+        print(f"{settings.name}: already trained ({done.test_accuracy:.1%} test accuracy), reusing {folder}",
+              file=sys.stderr)
+        return done
+    device = torch.device(device)
+    splits = load_cifar10(Path(data_root) if data_root else None, Path(store_root), progress)
+    train_images, train_labels = splits["train"]
+    chosen = _subset(len(train_images), settings)
+    start = time.perf_counter()
+    model, losses, accuracies = _fit(settings, train_images[chosen], train_labels[chosen], device, progress)
+    test_images, test_labels = splits["test"]
+    predictions = evaluate(model, test_images, device)
+    seconds = time.perf_counter() - start
+    metrics = {
+        "test_accuracy": float((predictions == test_labels).mean()),
+        "class_accuracy": {name: float((predictions[test_labels == c] == c).mean()) if (test_labels == c).any()
+                           else None for c, name in enumerate(CLASSES)},
+        "train_loss": losses,
+        "train_accuracy": accuracies,  # running, on augmented batches, while the weights changed
+        "seconds": round(seconds, 1),  # training and test evaluation, not decoding the dataset
+        "train_images": int(len(chosen)),
+        "test_images": int(len(test_images)),
+        "dataset": str(Path(data_root or SHARED_CIFAR10)),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "recipe": {"version": RECIPE, "optimiser": "SGD nesterov", "momentum": MOMENTUM,
+                   "weight_decay": WEIGHT_DECAY, "schedule": "one-cycle", "label_smoothing": LABEL_SMOOTHING},
+        "preprocess": {"mean": list(CIFAR10_MEAN), "std": list(CIFAR10_STD), "input_size": INPUT_SIZE},
+    }
+    buffer = io.BytesIO()
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buffer)
+    atomic_write(folder / "weights.pt", buffer.getvalue())
+    atomic_write(folder / "settings.json", json.dumps(dataclasses.asdict(settings), indent=1).encode())
+    atomic_write(folder / "metrics.json", json.dumps(metrics, indent=1).encode())  # last: marks it complete
+    # As load_trained gives it: on the CPU in the default memory format, so outputs match exactly.
+    model = model.cpu().to(memory_format=torch.contiguous_format)
+    return TrainedModel(settings, folder, metrics, reused=False, model=model)
+
+
+# ---------------------------------------------------------------- lookup for the model registry
+
+def _completed(store_root: Path, name: str) -> list[Path]:
+    """Finished trainings of `name` in the store, whatever their settings."""
+    return sorted(p.parent for p in (store_root / "trained").glob(f"{name}-*/metrics.json")
+                  if re.fullmatch(r"[0-9a-f]{12}", p.parent.name[len(name) + 1:]))
+
+
+def _folder_settings(folder: Path) -> TrainSettings:
+    path = folder / "settings.json"
+    if not path.is_file():
+        raise AtlasError(f"{folder} is not a trained CIFAR-10 model folder (no settings.json)")
+    return settings_from_dict(json.loads(path.read_text()), str(path))
+
+
+def locate(name: str, weights: str | None = None, store_root: str | Path | None = None,
+           need_weights: bool = True) -> tuple[TrainSettings, Path | None]:
+    """Settings and weights file of `cifar:NAME`.
+
+    `weights` (a trained folder or its weights.pt) wins; else the settings of NAME in
+    configs/cifar.yaml and their folder in the store; else, for a name not in that file, the
+    one trained folder of that name in the store. The weights file is None when not needed
+    (a random-init control needs only the architecture).
+    """
+    store_root = Path(store_root or DEFAULT_STORE)
+    if not _NAME.fullmatch(name):
+        raise AtlasError(f"bad CIFAR-10 model name 'cifar:{name}': use letters, digits, '_', '.', '-'")
+    if weights:
+        path = Path(weights)
+        folder = path if path.is_dir() else path.parent
+        if not path.exists():
+            raise AtlasError(f"weights for cifar:{name} not found: {path}")
+        settings = _folder_settings(folder)
+        if settings.name != name:
+            raise AtlasError(f"{folder} holds the trained model '{settings.name}', not '{name}'")
+        file = path if path.is_file() else folder / "weights.pt"
+        if need_weights and not (folder / "metrics.json").is_file():
+            raise AtlasError(f"{folder} is an unfinished training (no metrics.json): rerun "
+                             f"`python -m generate train --name {name}`")
+        return settings, file if need_weights else None
+    listed = load_settings(DEFAULT_SETTINGS) if DEFAULT_SETTINGS.is_file() else {}
+    completed = _completed(store_root, name)
+    if name in listed:
+        settings = listed[name]
+        folder = trained_folder(settings, store_root)
+        if not need_weights:
+            return settings, None
+        if (folder / "metrics.json").is_file():
+            return settings, folder / "weights.pt"
+        others = f"; or set weights: to a trained folder of it: {', '.join(map(str, completed))}" if completed else ""
+        raise AtlasError(f"cifar:{name} is not trained yet: run `python -m generate train --name {name}`{others}")
+    if len(completed) == 1:
+        return _folder_settings(completed[0]), completed[0] / "weights.pt" if need_weights else None
+    if len(completed) > 1:
+        raise AtlasError(f"cifar:{name} has {len(completed)} trained folders in {store_root / 'trained'}: "
+                         f"set weights: to one of {', '.join(p.name for p in completed)}")
+    raise AtlasError(f"unknown CIFAR-10 model '{name}': not in {DEFAULT_SETTINGS.name} "
+                     f"({', '.join(listed) or 'no settings'}) and not trained in {store_root / 'trained'}")
+
+
+def load_trained(folder: str | Path) -> TrainedModel:
+    """A finished training from its folder, the network loaded on the CPU in eval mode."""
+    folder = Path(folder)
+    settings = _folder_settings(folder)
+    if not (folder / "metrics.json").is_file():
+        raise AtlasError(f"{folder} is an unfinished training (no metrics.json)")
+    model = SmallCNN(settings)
+    model.load_state_dict(torch.load(folder / "weights.pt", map_location="cpu", weights_only=True))
+    metrics = json.loads((folder / "metrics.json").read_text())
+    return TrainedModel(settings, folder, metrics, reused=True, model=model.eval())
