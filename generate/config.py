@@ -20,6 +20,7 @@ from generate.errors import AtlasError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_IMAGENET = REPO_ROOT.parent / "shared" / "datasets" / "imagenet-sample"
+SHARED_CIFAR10 = REPO_ROOT.parent / "shared" / "datasets" / "cifar10"
 AUTO_DATASET = "auto"
 
 

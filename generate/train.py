@@ -34,11 +34,10 @@ import torch
 import yaml
 from torch import nn
 
-from generate.config import REPO_ROOT
+from generate.config import REPO_ROOT, SHARED_CIFAR10
 from generate.errors import AtlasError
 from generate.store import atomic_write, params_hash
 
-SHARED_CIFAR10 = REPO_ROOT.parent / "shared" / "datasets" / "cifar10"
 DEFAULT_SETTINGS = REPO_ROOT / "configs" / "cifar.yaml"
 DEFAULT_STORE = Path("store")  # relative to the current directory, as for the atlas
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -354,8 +353,6 @@ class TrainedModel:
 
 def trained_folder(settings: TrainSettings, store_root: str | Path) -> Path:
     return Path(store_root) / "trained" / settings.folder_name
-
-
 
 
 def train(settings: TrainSettings, store_root: str | Path, device: str | torch.device = "cpu",
