@@ -238,17 +238,22 @@ def _variation(data: Any, index: int) -> Variation:
     return Variation(name=data["name"], dataset=data.get("dataset"), changes=changes)
 
 
-def load_config(path: str | Path) -> AtlasConfig:
-    """Read and validate a YAML config; raise AtlasError with one clear line on any problem."""
-    path = Path(path)
+def read_yaml(path: Path, what: str = "config file") -> Any:
+    """A YAML file's contents; AtlasError with one line if it is missing or malformed."""
     if not path.is_file():
-        raise AtlasError(f"config file not found: {path}")
+        raise AtlasError(f"{what} not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
-        raise AtlasError(f"config: {path} is not valid YAML{at}") from None
+        raise AtlasError(f"{path} is not valid YAML{at}") from None
+
+
+def load_config(path: str | Path) -> AtlasConfig:
+    """Read and validate a YAML config; raise AtlasError with one clear line on any problem."""
+    path = Path(path)
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise AtlasError(f"config: {path} must be a YAML mapping")
     known = {"title", "dataset", "store", "site_url", "models", "featurevis", "exemplars", "synthetic", "families", "rotation",

@@ -31,10 +31,9 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from torch import nn
 
-from generate.config import REPO_ROOT, SHARED_CIFAR10
+from generate.config import REPO_ROOT, SHARED_CIFAR10, read_yaml
 from generate.errors import AtlasError
 from generate.store import atomic_write, params_hash
 
@@ -127,13 +126,7 @@ def settings_from_dict(data: Any, where: str) -> TrainSettings:
 def load_settings(path: str | Path | None = None) -> dict[str, TrainSettings]:
     """Read a settings file (a YAML list of mappings); name -> settings, in file order."""
     path = Path(path or DEFAULT_SETTINGS)
-    if not path.is_file():
-        raise AtlasError(f"training settings file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise AtlasError(f"{path} is not valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
+    data = read_yaml(path, "training settings file")
     if not isinstance(data, list) or not data:
         raise AtlasError(f"{path} must be a non-empty YAML list of training settings")
     found: dict[str, TrainSettings] = {}
