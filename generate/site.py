@@ -226,7 +226,7 @@ def render(manifest: dict, store_root: Path, docs: Path = DEFAULT_DOCS, progress
         atlas=manifest, strips=_gallery(manifest, store_root, writer)))
     writer.write("index.md", env.get_template("home.md.j2").render(atlas=manifest))
     writer.write("methods.md", env.get_template("methods.md.j2").render(
-        atlas=manifest, census=census, criteria={n: _criterion(n, manifest) for n in census["families"]},
+        atlas=manifest, census=census, claims_rule=claims.rule_text(), survives=claims.SURVIVES, criteria={n: _criterion(n, manifest) for n in census["families"]},
         verdict_criteria=_verdict_criteria(census, manifest), rotation_computed=_rotation_computed(census),
         has_verdicts=any(layer["verdict_rows"] for entry in census["models"] for layer in entry["layers"]),
         verdict_control=any(row["control"] is not None for entry in census["models"]
