@@ -237,26 +237,31 @@ def run_seed_featurevis(plan: ModelPlan, config: AtlasConfig, images: ImageSet, 
 
 
 def verdict_stores(plan: ModelPlan, config: AtlasConfig, images: ImageSet, store_root: Path) -> dict[str, StageStore]:
-    targets = [p for p in (plan, plan.control) if p is not None]
-    sources = [stores(p)[layer].dir.name for p in targets for layer in plan.layer_units
-               for stores in (lambda p: rotation_stores(p, config, images, store_root),
-                              lambda p: dataset_stores(p, config, images, store_root))]
-    sources += [featurevis_stores(p, featurevis_params(config, seed), store_root)[layer].dir.name
-                for p in targets for seed in verdict_seeds(config) for layer in plan.layer_units]
+    # The verdicts read, for the model and its control: rotation, dataset and seed feature vis.
+    inputs = []
+    for target in (p for p in (plan, plan.control) if p is not None):
+        inputs += [rotation_stores(target, config, images, store_root),
+                   dataset_stores(target, config, images, store_root)]
+        inputs += [featurevis_stores(target, featurevis_params(config, seed), store_root)
+                   for seed in verdict_seeds(config)]
     return {layer: StageStore(store_root, plan.model.key, layer, "verdicts",
                               {"stage": "verdicts", "version": 2, "classical": classical.VERSION,
-                               "from": sorted(set(sources)),
+                               "from": sorted({stores[layer].dir.name for stores in inputs}),
                                "control": plan.control.model.key if plan.control else None,
                                "families": asdict(config.families), "rotation": asdict(config.rotation),
                                "verdicts": asdict(config.verdicts)})
             for layer in plan.layer_units}
 
 
+def _rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
 def _crop_orientations(data: StageStore, record: dict, key: str, config: AtlasConfig, input_size: int) -> list:
     out = []
     for exemplar in record.get(key) or []:
-        with Image.open(data.file(exemplar["file"])) as image:
-            pixels = np.asarray(image.convert("RGB"))
+        pixels = _rgb(data.file(exemplar["file"]))
         window = classical.crop_window(tuple(exemplar["box"]), input_size, pixels.shape[0], config.verdicts.window)
         out.append(classical.structure_orientation(pixels, window))
     return out
@@ -280,8 +285,7 @@ def _evidence(target: ModelPlan, config: AtlasConfig, images: ImageSet, store_ro
         if family["label"] in families.ORIENTED:
             for seed, store in visuals.items():
                 if store.has(unit):
-                    with Image.open(store.file(store.load(unit)["positive"]["files"][0])) as image:
-                        pixels = np.asarray(image.convert("RGB"))
+                    pixels = _rgb(store.file(store.load(unit)["positive"]["files"][0]))
                     by_seed[seed] = classical.structure_orientation(
                         pixels, classical.featurevis_window(pixels.shape[0]))
             record = data.load(unit)
