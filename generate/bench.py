@@ -70,7 +70,7 @@ def _plain(name: str, device: torch.device) -> torch.nn.Module:
     """The baseline model as a user loads it: nothing folded, weights requiring grad, NCHW.
     A fresh copy per comparison: lucent's render_vis leaves its hooks (and the activations
     they hold) on every module of the model it was given."""
-    return build_model(name).module.to(device)
+    return build_model(name)[0].module.to(device)
 
 
 def _lucent_layer_name(model: LoadedModel, layer: str) -> str:
@@ -87,7 +87,7 @@ def bench_featurevis(model: LoadedModel, plain: torch.nn.Module, layer: str, uni
                      size: int) -> list[tuple]:
     from lucent.optvis import objectives, param, render, transform
 
-    from generate.featurevis import visualize
+    from generate.stages.featurevis import visualize
 
     lucent_layer = _lucent_layer_name(model, layer)
     padded = size + 24  # lucent's standard transforms pad 12 px a side; feed that size to both
@@ -108,7 +108,7 @@ def bench_featurevis(model: LoadedModel, plain: torch.nn.Module, layer: str, uni
 
 def bench_dataset(model: LoadedModel, plain: torch.nn.Module, layer: str, images: ImageSet,
                   batch: int) -> list[tuple]:
-    from generate.exemplars import scan_dataset
+    from generate.stages.dataset import scan_dataset
 
     def plain_forward():
         loader = torch.utils.data.DataLoader(SquareImages(images, model.preprocess.input_size),

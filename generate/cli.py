@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "torchvision:resnet18, cifar:NAME, pkg.module:factory, "
                                                        "NAME@random:SEED")
     layers.add_argument("--weights", help="local weights file (inceptionv1), or a trained folder (cifar:NAME)")
+    layers.add_argument("--store", type=Path, default=Path("store"),
+                        help="store where `cifar:NAME` models were trained (default: store/)")
 
     train = commands.add_parser(
         "train", help="train the project's small CNNs on CIFAR-10, for atlases of cifar:NAME",
@@ -131,7 +133,7 @@ def _run(args) -> None:
     if args.command == "layers":
         from generate.models import load_model
 
-        model = load_model(args.model, args.weights)
+        model = load_model(args.model, args.weights, store_root=args.store)
         print(f"{'layer':<40} {'units':>6} {'map':>9}  description")
         for info in model.infos.values():
             print(f"{info.name:<40} {info.channels:>6} {info.height:>4}x{info.width:<4}  {info.description}")
@@ -145,7 +147,9 @@ def _run(args) -> None:
         _train(args, pick_device(args.device))
         return
 
-    from generate import pipeline, site
+    from generate import site
+    from generate.stages import runner
+    from generate.store.manifest import load_manifest
 
     config = _config(args)
     store = Path(config.store)
@@ -154,14 +158,14 @@ def _run(args) -> None:
         import torch
 
         torch.set_num_threads(os.cpu_count() or 1)
-        stages = pipeline.STAGES if args.command == "atlas" else \
+        stages = runner.STAGES if args.command == "atlas" else \
             {"exemplars": ("dataset",), "synthetic": ("synthetic",), "featurevis": ("featurevis",)}[args.command]
         overrides = {"--dataset": args.dataset, "--device": args.device if args.device != "auto" else None}
-        pipeline.compute(config, store, pick_device(args.device), stages, progress,
-                         {k: v for k, v in overrides.items() if v})
+        runner.compute(config, store, pick_device(args.device), stages, progress,
+                       {k: v for k, v in overrides.items() if v})
     if args.command in ("atlas", "site"):
-        manifest = pipeline.load_manifest(store, config)
-        manifest["site_url"] = config.site_url  # a rendering choice, not a computed result
+        manifest = load_manifest(store, config.source)
+        manifest.site_url = config.site_url  # a rendering choice, not a computed result
         docs = args.out or site.DEFAULT_DOCS
         pages = site.render(manifest, store, docs, progress)
         if not args.no_build:
@@ -179,7 +183,8 @@ def _train(args, device) -> None:
 
     import torch
 
-    from generate.train import load_settings, train
+    from generate.models.cifar import load_settings
+    from generate.train import train
 
     settings = load_settings(args.settings)
     names = args.name or list(settings)

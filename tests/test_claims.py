@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from generate import claims
+from generate.analysis import claims
 from tests.test_site_families import _text, make_store, render_and_build
 from tests.test_site_rotation import add_rotation_and_verdicts
 

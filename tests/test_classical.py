@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generate import stimuli
-from generate.classical import (axis_distance, crop_window, expected_axis, featurevis_window,
+from generate.analysis import stimuli
+from generate.analysis.classical import (axis_distance, crop_window, expected_axis, featurevis_window,
                                 structure_orientation)
 
 SIZE = 96

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 
-from generate import exemplars, featurevis, synthetic
+from generate.stages import dataset as exemplars, featurevis, synthetic
 from generate.cli import main
-from generate.families import FAMILIES, ORIENTED
+from generate.analysis.families import FAMILIES, ORIENTED
 from generate.store import TMP_PREFIX
 from tests.conftest import LAYERS, write_config
 

@@ -3,8 +3,8 @@ import torch
 
 from generate.config import ExemplarParams
 from generate.data import scan_images
-from generate.exemplars import _LayerAccumulator, crop_receptive_field, scan_dataset
-from generate.layers import capture
+from generate.stages.dataset import _LayerAccumulator, crop_receptive_field, scan_dataset
+from generate.models.layers import capture
 
 
 def test_running_topk_and_moments_equal_brute_force():
@@ -26,11 +26,11 @@ def test_running_topk_and_moments_equal_brute_force():
         assert chosen[image, row, y, x] == best.values[0]
         stats = acc.stats(row)
         values = chosen[:, row].flatten()
-        assert abs(stats["mean"] - float(values.mean())) < 1e-9
-        assert abs(stats["std"] - float(values.std(unbiased=False))) < 1e-9
-        assert stats["max"] == float(values.max())
-        assert stats["fraction_positive"] == float((values > 0).double().mean())
-        assert stats["positions"] == 23 * 20 and stats["quantile_sample_size"] == 23 * 3
+        assert abs(stats.mean - float(values.mean())) < 1e-9
+        assert abs(stats.std - float(values.std(unbiased=False))) < 1e-9
+        assert stats.max == float(values.max())
+        assert stats.fraction_positive == float((values > 0).double().mean())
+        assert stats.positions == 23 * 20 and stats.quantile_sample_size == 23 * 3
 
 
 def test_crop_pads_outside_the_image_with_grey():

@@ -8,12 +8,12 @@ from torch import nn
 
 from generate.config import BatteryParams, ExemplarParams, FamilyParams
 from generate.data import scan_images
-from generate.exemplars import scan_dataset
-from generate.families import label
+from generate.stages.dataset import scan_dataset
+from generate.analysis.families import label
 from generate.models import load_model
-from generate.receptive_field import compute_receptive_field
-from generate.stimuli import battery
-from generate import synthetic
+from generate.models.receptive_field import compute_receptive_field
+from generate.analysis.stimuli import battery
+from generate.stages import synthetic
 
 PARAMS = BatteryParams(orientation_step=30.0)
 
@@ -47,17 +47,17 @@ def _labels(model, layer, units, images, params=PARAMS):
     field = compute_receptive_field(model, layer)
     raw = synthetic.respond(model, layer, units, stimuli, field, params)
     stats = scan_dataset(model, {layer: units}, images, ExemplarParams(), progress=False)[layer]
-    return [label(stimuli, raw[:, i], stats.stats(i)["mean"], stats.stats(i)["std"], FamilyParams())
+    return [label(stimuli, raw[:, i], stats.stats(i).mean, stats.stats(i).std, FamilyParams())
             for i in range(len(units))], raw
 
 
 def test_hand_built_units_get_their_family_and_orientation(photo_dir):
     model = load_model("tests.test_families:edge_net")
     (edge_unit, red_unit), _ = _labels(model, "relu", [0, 1], scan_images(photo_dir))
-    assert edge_unit["label"] == "line/edge", edge_unit["label"]
-    assert edge_unit["preferred"]["kind"] == "edge" and edge_unit["preferred"]["orientation"] == 0.0
-    assert red_unit["label"] == "colour/hue", red_unit["label"]
-    assert red_unit["preferred"]["hue"] == 0.0
+    assert edge_unit.label == "line/edge", edge_unit.label
+    assert edge_unit.preferred["kind"] == "edge" and edge_unit.preferred["orientation"] == 0.0
+    assert red_unit.label == "colour/hue", red_unit.label
+    assert red_unit.preferred["hue"] == 0.0
 
 
 def test_batched_responses_equal_one_at_a_time(lite0):
@@ -75,6 +75,6 @@ def test_curve_label_separates_trained_from_random_init():
     counts = {}
     for name in ("efficientnet_lite0", "efficientnet_lite0@random:0"):
         labels, _ = _labels(load_model(name), "blocks.9.dw", list(range(96)), images, BatteryParams())
-        counts[name] = collections.Counter(l["label"] for l in labels)["curve"]
+        counts[name] = collections.Counter(l.label for l in labels)["curve"]
     assert counts["efficientnet_lite0"] >= 5, counts
     assert counts["efficientnet_lite0@random:0"] <= 1, counts

@@ -1,7 +1,7 @@
 import numpy as np
 
 from generate.config import FeatureVisParams
-from generate.featurevis import visualize
+from generate.stages.featurevis import visualize
 
 PARAMS = FeatureVisParams(size=32, steps=12, batch=8, lr=0.05)
 

@@ -12,17 +12,17 @@ import pytest
 import torch
 from torch import nn
 
-from generate import synthetic
+from generate.stages import synthetic
 from generate.config import BatteryParams, ExemplarParams
 from generate.data import scan_images
-from generate.exemplars import scan_dataset
-from generate.families import drives
-from generate.layers import capture, run_until
-from generate.matching import (Match, best_matches, combined, informative, match, mean_similarity,
+from generate.stages.dataset import scan_dataset
+from generate.analysis.families import drives
+from generate.models.layers import capture, run_until
+from generate.analysis.matching import (Match, best_matches, combined, informative, match, mean_similarity,
                                permutation_recovery, similarity, tuning_profile)
 from generate.models import load_model
-from generate.receptive_field import compute_receptive_field
-from generate.stimuli import battery
+from generate.models.receptive_field import compute_receptive_field
+from generate.analysis.stimuli import battery
 
 
 # ---------------------------------------------------------------- small arrays
@@ -196,7 +196,7 @@ def measured() -> dict[str, dict[str, np.ndarray]]:
         accumulator = scan_dataset(model, {LAYER: units}, images, EXEMPLARS, progress=False)[LAYER]
         raw = synthetic.respond(model, LAYER, units, stimuli, compute_receptive_field(model, LAYER), BATTERY)
         stats = [accumulator.stats(i) for i in units]
-        drive = np.stack([drives(stimuli, raw[:, i], s["mean"], s["std"]) for i, s in enumerate(stats)], axis=1)
+        drive = np.stack([drives(stimuli, raw[:, i], s.mean, s.std) for i, s in enumerate(stats)], axis=1)
         out[key] = {"activation": torch.cat(accumulator.image_max).double().numpy(), "profile": tuning_profile(drive)}
     return out
 

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from generate.errors import AtlasError
-from generate.layers import capture, run_until
+from generate.models.layers import capture, run_until
 from generate.models import load_model, model_slug, parse_name
 
 

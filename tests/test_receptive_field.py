@@ -1,7 +1,7 @@
 from torch import nn
 
 from generate.models import load_model
-from generate.receptive_field import compute_receptive_field
+from generate.models.receptive_field import compute_receptive_field
 
 
 class Stack(nn.Module):

@@ -6,11 +6,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from generate import rotation
+from generate.stages import rotation
 from generate.cli import main
 from generate.data import scan_images
-from generate.receptive_field import compute_receptive_field
-from generate.stimuli import Canvas, edge
+from generate.models.receptive_field import compute_receptive_field
+from generate.analysis.stimuli import Canvas, edge
 from tests.conftest import write_config
 
 

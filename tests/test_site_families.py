@@ -17,7 +17,7 @@ from PIL import Image
 
 from generate import site
 from generate.config import BatteryParams, FamilyParams
-from generate.families import FAMILIES
+from generate.analysis.families import FAMILIES
 from tests.conftest import chromium, overflow, serve, watched_page
 
 THETAS = [float(t) for t in range(0, 360, 15)]

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import pytest
 
 from generate.config import ExemplarParams, FamilyParams, RotationParams, VerdictParams
-from generate.verdicts import (dataset_examples_criterion, feature_visualization_criterion, joint_tuning_criterion,
+from generate.analysis.verdicts import (dataset_examples_criterion, feature_visualization_criterion, joint_tuning_criterion,
                                synthetic_criterion)
 from tests.conftest import chromium, overflow, serve, watched_page
 from tests.test_site_families import _png, _text, make_store, render_and_build

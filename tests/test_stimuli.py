@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from generate.config import BatteryParams
-from generate.stimuli import Canvas, angle, arc_geometry, battery, curve, edge, grating, line, render
+from generate.analysis.stimuli import Canvas, angle, arc_geometry, battery, curve, edge, grating, line, render
 
 CANVAS = Canvas(128, (64.0, 64.0))
 

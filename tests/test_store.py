@@ -36,7 +36,7 @@ def test_a_failed_save_leaves_no_unit_and_no_partial_file(tmp_path, monkeypatch)
             raise Boom
         real_replace(src, dst)
 
-    monkeypatch.setattr("generate.store.os.replace", failing_replace)
+    monkeypatch.setattr("generate.store.stage_store.os.replace", failing_replace)
     with pytest.raises(Boom):
         store.save(2, {"unit": 2}, {"2.a.png": b"a", "2.b.png": b"b"})
     assert not store.has(2)

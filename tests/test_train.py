@@ -17,7 +17,9 @@ from generate import train as train_module
 from generate.cli import main
 from generate.errors import AtlasError
 from generate.models import load_model
-from generate.train import CLASSES, SmallCNN, TrainSettings, load_cifar10, load_settings, load_trained, train
+from generate.models import cifar as cifar_module
+from generate.models.cifar import CLASSES, SmallCNN, TrainSettings, load_settings
+from generate.train import load_cifar10, load_trained, train
 
 TINY = TrainSettings("tiny", width=4, depth=3, kernel=3, augment="rotation", seed=0, epochs=2, batch=16, lr=0.05)
 
@@ -51,7 +53,7 @@ def workdir(tmp_path_factory, tiny_cifar) -> Path:
 def in_workdir(workdir, monkeypatch) -> Path:
     """Run from `workdir`, as the registry finds store/ and the settings file from there."""
     monkeypatch.chdir(workdir)
-    monkeypatch.setattr(train_module, "DEFAULT_SETTINGS", workdir / "cifar.yaml")
+    monkeypatch.setattr(cifar_module, "DEFAULT_SETTINGS", workdir / "cifar.yaml")
     return workdir
 
 
@@ -135,7 +137,7 @@ def test_registry_loads_trained_model(in_workdir):
     trained = load_trained(in_workdir / "store" / "trained" / TINY.folder_name)
     model = load_model("cifar:tiny")
     assert not model.random_init and model.preprocess.input_size == 32
-    assert model.preprocess.mean == train_module.CIFAR10_MEAN
+    assert model.preprocess.mean == cifar_module.CIFAR10_MEAN
     assert ["features.conv1", "features.bn1", "features.relu1"] == list(model.infos)[:3]
     assert {"features.relu2", "features.pool1", "features.relu3"} <= set(model.infos)
     assert model.infos["features.relu3"].channels == 8 and model.infos["features.relu3"].height == 16

@@ -11,27 +11,28 @@ curve and their aligned average") come from the same pass.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from generate.analysis import joint_tuning
+from generate.analysis.angles import orientations
+from generate.analysis.families import ORIENTED
+from generate.analysis.joint_tuning import Exemplar
 from generate.data import ImageSet, load_rgb, to_model_input
-from generate.layers import capture, run_until
 from generate.models import LoadedModel
-from generate.receptive_field import ReceptiveField
+from generate.models.layers import capture, run_until
+from generate.records import DatasetRecord, ReceptiveField, RotationLayer, SyntheticRecord
+from generate.stages.base import Context, Input, Stage, Target
+from generate.stages.dataset import DATASET
+from generate.stages.fields import receptive_fields
+from generate.stages.synthetic import SYNTHETIC
 
 FILL = 0.5  # grey where rotation brings in pixels from outside the image
 BATCH = 32
-
-
-@dataclass(frozen=True)
-class Exemplar:
-    unit: int  # whose exemplar it is
-    image: int  # index into the image set
-    position: tuple[int, int]  # feature-map (y, x) of the unit's maximum
 
 
 def rotate_about(image: torch.Tensor, centre: tuple[float, float], angles: list[float]) -> torch.Tensor:
@@ -115,111 +116,45 @@ def rotation_responses(model: LoadedModel, layer: str, units: list[int], exempla
     return out
 
 
-def circular_mean(degrees: np.ndarray, weights: np.ndarray | None = None) -> float:
-    rad = np.deg2rad(degrees)
-    w = np.ones_like(rad) if weights is None else weights
-    return float(np.rad2deg(np.arctan2((w * np.sin(rad)).sum(), (w * np.cos(rad)).sum())) % 360)
+class RotationStage(Stage):
+    """Per layer and oriented family: every member's top exemplars turned about its strongest
+    position, every member's activation read there (joint tuning). Units of other families get
+    no rotation record."""
+
+    name, version = "rotation", 2
+
+    def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
+        return {**asdict(ctx.config.rotation), "units": target.layer_units[layer]}
+
+    def inputs(self, ctx: Context, target: Target, layer: str) -> list[Input]:
+        return [Input(SYNTHETIC), Input(DATASET)]
+
+    def run(self, ctx: Context, target: Target) -> None:
+        params = ctx.config.rotation
+        angles = orientations(params.step)
+        fields = receptive_fields(ctx, target)
+        for layer, units in target.layer_units.items():
+            store = ctx.store(self, target, layer)
+            if store.has("layer"):
+                continue
+            made, data = ctx.store(SYNTHETIC, target, layer), ctx.store(DATASET, target, layer)
+            labels = {u: made.load_record(u, SyntheticRecord).family for u in units}
+            by_family: dict[str, list[int]] = {}
+            for unit, family in labels.items():
+                if family.label in ORIENTED:
+                    by_family.setdefault(family.label, []).append(unit)
+            summary = {}
+            for family, members in by_family.items():
+                chosen = [Exemplar(u, e.source_index, tuple(e.position))
+                          for u in members for e in data.load_record(u, DatasetRecord).exemplars[:params.k]]
+                responses = rotation_responses(target.model, layer, members, chosen, target.images, fields[layer],
+                                               angles, ctx.progress)
+                records = [joint_tuning.unit_record(unit, members, chosen, responses, angles, labels)
+                           for unit in members]
+                for record in records:
+                    store.save(record.unit, record)
+                summary[family] = joint_tuning.family_measures(records, params.agreement)
+            store.save("layer", RotationLayer(families=summary, angles=angles))
 
 
-def peak_angle(curve: np.ndarray, angles: list[float]) -> float:
-    return float(angles[int(np.argmax(curve))])
-
-
-def signed_angle(a: float) -> float:
-    """Angle in (-180, 180]."""
-    return (a + 180.0) % 360.0 - 180.0
-
-
-def angles_for(step: float) -> list[float]:
-    return [float(a) for a in np.arange(0.0, 360.0, step)]
-
-
-def circular_rank_agreement(a: list[float], b: list[float]) -> float:
-    """Agreement between two circular orderings: the circular correlation coefficient
-    (Fisher & Lee) of the two sets of angles, in [-1, 1]."""
-    if len(a) < 3:
-        return float("nan")
-    x, y = np.deg2rad(np.asarray(a)), np.deg2rad(np.asarray(b))
-    n = len(x)
-    num = den_x = den_y = 0.0
-    for i in range(n):
-        for j in range(i + 1, n):
-            num += math.sin(x[i] - x[j]) * math.sin(y[i] - y[j])
-            den_x += math.sin(x[i] - x[j]) ** 2
-            den_y += math.sin(y[i] - y[j]) ** 2
-    return float(num / math.sqrt(den_x * den_y)) if den_x > 0 and den_y > 0 else float("nan")
-
-
-def _period(family_record: dict) -> float:
-    return 180.0 if family_record.get("preferred", {}).get("kind") == "line" else 360.0
-
-
-def _circular_distance(a: float, b: float, period: float) -> float:
-    d = abs(a - b) % period
-    return min(d, period - d)
-
-
-def unit_record(unit: int, members: list[int], chosen: list[Exemplar], responses: np.ndarray,
-                angles: list[float], labels: dict[int, dict]) -> dict:
-    """What one unit's rotation shows: its own exemplars' curves, and its tuning over absolute
-    orientation measured on the *other* members' exemplars: an exemplar of unit i turned by
-    phi shows i's feature at (i's synthetic orientation + phi). Anchoring on the others, never
-    on the unit itself, keeps the comparison with its own synthetic preference fair."""
-    column = members.index(unit)
-    step = angles[1] - angles[0] if len(angles) > 1 else 360.0
-    own = [n for n, e in enumerate(chosen) if e.unit == unit]
-    curves = responses[own, :, column]
-    aligned = np.stack([np.roll(c, -int(np.argmax(c))) for c in curves]) if own else np.zeros((0, len(angles)))
-    period = _period(labels[unit])
-    tuning = np.zeros(len(angles))
-    anchors = 0
-    for other in members:
-        anchor = labels[other]["preferred"].get("orientation")
-        rows = [n for n, e in enumerate(chosen) if e.unit == other]
-        if other == unit or anchor is None or not rows:
-            continue
-        curve = responses[rows, :, column].mean(axis=0)
-        if curve.max() <= 0:
-            continue
-        tuning += np.roll(curve / curve.max(), int(round(anchor / step)))  # index = absolute orientation
-        anchors += 1
-    if period == 180.0:  # a line's orientation is axial: fold the two halves together
-        half = len(angles) // 2
-        tuning = np.concatenate([tuning[:half] + tuning[half:]] * 2)
-    synthetic_orientation = labels[unit]["preferred"].get("orientation")
-    rotation_orientation = peak_angle(tuning, angles) % period if anchors else None
-    agreement = (_circular_distance(rotation_orientation, synthetic_orientation, period)
-                 if rotation_orientation is not None and synthetic_orientation is not None else None)
-    return {
-        "unit": unit,
-        "family": labels[unit]["label"],
-        "angles": angles,
-        "exemplar_curves": curves.tolist(),
-        "average": curves.mean(axis=0).tolist() if own else [],
-        "aligned_average": aligned.mean(axis=0).tolist() if own else [],
-        "rotation_tuning": (tuning / tuning.max()).tolist() if anchors and tuning.max() > 0 else [],
-        "synthetic_orientation": synthetic_orientation,
-        "rotation_orientation": rotation_orientation,
-        "agreement": agreement,
-        "period": period,
-        "anchors": anchors,
-    }
-
-
-def family_measures(records: list[dict], tolerance: float) -> dict:
-    """Joint tuning of one family in one layer: how much of the circle its members cover, how
-    evenly their peaks are spaced, and whether rotation orders them as the synthetic stimuli do."""
-    tunings = np.array([r["rotation_tuning"] for r in records if r["rotation_tuning"]])
-    coverage = float((tunings.max(axis=0) >= 0.5).mean()) if len(tunings) else 0.0
-    peaks = sorted(r["rotation_orientation"] for r in records if r["rotation_orientation"] is not None)
-    gaps = np.diff(peaks + [peaks[0] + 360.0]) if peaks else np.array([])
-    paired = [(r["rotation_orientation"], r["synthetic_orientation"]) for r in records
-              if r["rotation_orientation"] is not None and r["synthetic_orientation"] is not None]
-    return {
-        "members": [r["unit"] for r in records],
-        "coverage": coverage,
-        "max_gap": float(gaps.max()) if len(gaps) else None,
-        "mean_gap": float(gaps.mean()) if len(gaps) else None,
-        "order_agreement": circular_rank_agreement([a for a, _ in paired], [b for _, b in paired]),
-        "agreeing_units": sum(1 for r in records if r["agreement"] is not None and r["agreement"] <= tolerance),
-    }
+ROTATION = RotationStage()

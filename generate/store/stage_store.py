@@ -17,8 +17,11 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from generate.records import Record
+
+R = TypeVar("R", bound=Record)
 TMP_PREFIX = ".tmp-"
 
 
@@ -60,13 +63,18 @@ class StageStore:
     def file(self, name: str) -> Path:
         return self.dir / name
 
-    def save(self, unit: int | str, record: dict[str, Any], files: dict[str, bytes] | None = None) -> None:
+    def load_record(self, unit: int | str, cls: type[R]) -> R:
+        """A stored record, typed."""
+        return cls.from_json(self.load(unit))
+
+    def save(self, unit: int | str, record: dict[str, Any] | Record, files: dict[str, bytes] | None = None) -> None:
         """Write the unit's files, then its JSON (the completion marker)."""
         if not (self.dir / "params.json").is_file():
             atomic_write(self.dir / "params.json", json.dumps(self.params, indent=1, sort_keys=True).encode())
         for name, data in (files or {}).items():
             atomic_write(self.dir / name, data)
-        atomic_write(self._json(unit), json.dumps(record, indent=1).encode())
+        data = record.to_json() if isinstance(record, Record) else record
+        atomic_write(self._json(unit), json.dumps(data, indent=1).encode())
 
 
 def clean_temporaries(root: Path) -> int:

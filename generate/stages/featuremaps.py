@@ -16,9 +16,11 @@ from matplotlib import colormaps
 from PIL import Image
 
 from generate.data import ImageSet, load_rgb, to_model_input
-from generate.exemplars import crop_box, crop_receptive_field, jpeg_bytes
-from generate.layers import capture, run_until
 from generate.models import LoadedModel
+from generate.models.layers import capture, run_until
+from generate.records import DatasetRecord, FeatureMapsRecord, MosaicPhoto
+from generate.stages.base import Context, Input, Stage, Target
+from generate.stages.dataset import DATASET, crop_box, crop_receptive_field, jpeg_bytes
 
 REFERENCE_PHOTOS = 3
 BATCH = 16
@@ -50,11 +52,11 @@ def overlay(crop_pixels: np.ndarray, heat: np.ndarray, scale: float) -> Image.Im
     return Image.fromarray((crop_pixels * (1 - alpha) + coloured * alpha).round().astype(np.uint8))
 
 
-def add_exemplar_heatmaps(model: LoadedModel, layer: str, records: dict[int, tuple[dict, dict[str, bytes]]],
+def add_exemplar_heatmaps(model: LoadedModel, layer: str, records: dict[int, tuple[DatasetRecord, dict[str, bytes]]],
                           images: ImageSet, crop_px: int) -> None:
     """For every exemplar in `records`, store `<unit>.ex<k>.heat.jpg` and name it in the record."""
     size = model.preprocess.input_size
-    needed = sorted({e["source_index"] for record, _ in records.values() for e in record["exemplars"]})
+    needed = sorted({e.source_index for record, _ in records.values() for e in record.exemplars})
     position = {index: i for i, index in enumerate(needed)}
     pixels = [to_model_input(load_rgb(images.paths[index]), size) for index in needed]
     for start in range(0, len(needed), BATCH * 4):  # bound memory: a few batches of maps at a time
@@ -62,22 +64,22 @@ def add_exemplar_heatmaps(model: LoadedModel, layer: str, records: dict[int, tup
         maps = activation_maps(model, layer, [pixels[position[i]] for i in chunk])
         local = {index: row for row, index in enumerate(chunk)}
         for unit, (record, files) in records.items():
-            scale = max(e["activation"] for e in record["exemplars"]) if record["exemplars"] else 1.0
-            for exemplar in record["exemplars"]:
-                index = exemplar["source_index"]
+            scale = max(e.activation for e in record.exemplars) if record.exemplars else 1.0
+            for exemplar in record.exemplars:
+                index = exemplar.source_index
                 if index not in local:
                     continue
-                heat = crop_box(_upsampled(maps[local[index], unit], size), exemplar["box"], 0.0)
+                heat = crop_box(_upsampled(maps[local[index], unit], size), exemplar.box, 0.0)
                 heat_crop = np.asarray(Image.fromarray(heat.astype(np.float32)).resize(
                     (crop_px, crop_px), Image.BILINEAR))
-                crop = np.asarray(crop_receptive_field(pixels[position[index]], exemplar["box"], crop_px)).astype(float)
-                name = exemplar["file"].replace(".jpg", ".heat.jpg")
+                crop = np.asarray(crop_receptive_field(pixels[position[index]], exemplar.box, crop_px)).astype(float)
+                name = exemplar.file.replace(".jpg", ".heat.jpg")
                 files[name] = jpeg_bytes(overlay(crop, heat_crop, scale))
-                exemplar["heatmap"] = name
+                exemplar.heatmap = name
 
 
 def layer_mosaics(model: LoadedModel, layer: str, units: list[int], images: ImageSet,
-                  unit_scale: dict[int, float], tile: int = 48) -> tuple[dict, dict[str, bytes]]:
+                  unit_scale: dict[int, float], tile: int = 48) -> tuple[FeatureMapsRecord, dict[str, bytes]]:
     """Per reference photo, a grid of every unit's activation map (each scaled by the unit's
     dataset maximum, so a bright tile means near that unit's strongest response)."""
     size = model.preprocess.input_size
@@ -86,7 +88,7 @@ def layer_mosaics(model: LoadedModel, layer: str, units: list[int], images: Imag
     maps = activation_maps(model, layer, pixels)
     columns = max(1, math.ceil(math.sqrt(len(units) * 1.5)))
     rows = math.ceil(len(units) / columns)
-    record = {"units": units, "columns": columns, "tile": tile, "photos": []}
+    record = FeatureMapsRecord(units=units, columns=columns, tile=tile, photos=[])
     files = {}
     for k, (index, photo) in enumerate(zip(picks, pixels)):
         canvas = np.full((rows * (tile + 2), columns * (tile + 2), 3), 255, dtype=np.uint8)
@@ -100,5 +102,32 @@ def layer_mosaics(model: LoadedModel, layer: str, units: list[int], images: Imag
         Image.fromarray(canvas).save(buffer, format="PNG", optimize=True)
         files[mosaic] = buffer.getvalue()
         files[thumb] = jpeg_bytes(Image.fromarray(photo).resize((160, 160), Image.BICUBIC))
-        record["photos"].append({"source": images.paths[index].name, "file": mosaic, "photo": thumb})
+        record.photos.append(MosaicPhoto(source=images.paths[index].name, file=mosaic, photo=thumb))
     return record, files
+
+
+class FeatureMapsStage(Stage):
+    """Per layer, mosaics of every atlas unit's activation map on reference photos (pages only)."""
+
+    name, version = "featuremaps", 1
+
+    def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
+        return {"units": target.layer_units[layer]}
+
+    def inputs(self, ctx: Context, target: Target, layer: str) -> list[Input]:
+        return [Input(DATASET)]
+
+    def run(self, ctx: Context, target: Target) -> None:
+        if not target.pages:
+            return
+        for layer, units in target.layer_units.items():
+            store = ctx.store(self, target, layer)
+            if store.has("layer"):
+                continue
+            data = ctx.store(DATASET, target, layer)
+            scale = {u: data.load_record(u, DatasetRecord).stats.max for u in units}
+            record, files = layer_mosaics(target.model, layer, units, target.images, scale)
+            store.save("layer", record, files)
+
+
+FEATURE_MAPS = FeatureMapsStage()

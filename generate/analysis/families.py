@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from generate.analysis.angles import circular_distance
+from generate.analysis.text import degrees, number
+from generate.analysis.stimuli import CURVE_VARIANTS, Stimulus
 from generate.config import FamilyParams
-from generate.stimuli import CURVE_VARIANTS, Stimulus
+from generate.records import Check, FamilyLabel, Gate
 
 FAMILIES = ("curve", "line/edge", "angle", "high-low frequency", "colour/hue", "colour contrast",
             "centre-surround", "brightness gradient", "texture/other", "unresponsive")
 ORIENTED = ("curve", "line/edge", "angle", "high-low frequency", "brightness gradient")
 BLANK_OF = {"standard": 1.0, "inverted": 0.0, "fill": 0.5, "grey": 0.5}  # background of each curve variant
-
-
-def circular_distance(a: float, b: float, period: float = 360.0) -> float:
-    d = abs(a - b) % period
-    return min(d, period - d)
 
 
 class Responses:
@@ -146,7 +144,7 @@ def gates(r: Responses, p: FamilyParams) -> list[dict]:
     ]
 
 
-def label(stimuli: list[Stimulus], raw: np.ndarray, mean: float, std: float, params: FamilyParams) -> dict:
+def label(stimuli: list[Stimulus], raw: np.ndarray, mean: float, std: float, params: FamilyParams) -> FamilyLabel:
     """The family record of one unit: label, score, runner-up, preferred parameters, every gate."""
     r = Responses(stimuli, drives(stimuli, raw, mean, std))
     results = gates(r, params)
@@ -159,13 +157,37 @@ def label(stimuli: list[Stimulus], raw: np.ndarray, mean: float, std: float, par
     else:
         name = "texture/other" if strongest >= params.min_drive else "unresponsive"
         score, preferred, runner = strongest, {}, ranked[0]
-    return {
-        "label": name,
-        "score": score,
-        "runner_up": runner["family"],
-        "runner_up_score": runner["score"],
-        "runner_up_passed": runner["passed"],
-        "preferred": preferred,
-        "strongest_drive": strongest,
-        "gates": {g["family"]: {"passed": g["passed"], "score": g["score"], "checks": g["checks"]} for g in results},
+    return FamilyLabel(
+        label=name, score=score, runner_up=runner["family"], runner_up_score=runner["score"],
+        runner_up_passed=runner["passed"], preferred=preferred, strongest_drive=strongest,
+        gates={g["family"]: Gate(passed=g["passed"], score=g["score"],
+                                 checks={k: Check(**c) for k, c in g["checks"].items()}) for g in results})
+
+
+def criterion_text(name: str, p: FamilyParams) -> str:
+    """The gate of a family in words, with these thresholds (printed on the Methods and family pages)."""
+    n = lambda value: number(float(value))  # noqa: E731
+    peak = f"peak drive ≥ {n(p.min_drive)} σ"
+    spec = f"≥ {n(p.specificity)}× the peak of"
+    text = {
+        "curve": (f"{peak} over curves (standard variant); the best straight line of the same stroke length at most "
+                  f"1/{n(p.curve_over_line)} of the curve peak; the drive at the opposite orientation ≤ "
+                  f"{n(p.opposite_ratio)}× the peak; and at least {p.variants_needed} of the 3 cosmetic variants "
+                  f"(inverted, fill, grey) reaching ≥ {n(p.variant_ratio)}× the peak within "
+                  f"{degrees(p.variant_tolerance)} of the preferred orientation"),
+        "line/edge": (f"{peak} over straight lines or step edges (whichever is stronger); the drive at the "
+                      f"orthogonal orientation ≤ {n(p.orthogonal_ratio)}× the peak"),
+        "angle": (f"{peak} over angles; {spec} curves and of lines; the drive at the opposite orientation ≤ "
+                  f"{n(p.opposite_ratio)}× the peak"),
+        "high-low frequency": (f"{peak} over high-low frequency boundaries; {spec} step edges and of gratings; "
+                               f"the drive at the opposite orientation ≤ {n(p.opposite_ratio)}× the peak"),
+        "colour/hue": (f"{peak} over hue patches; {spec} grey patches; the least preferred hue ≤ "
+                       f"{n(p.selectivity_ratio)}× the most preferred"),
+        "colour contrast": f"{peak} over opponent-colour edges; {spec} luminance step edges",
+        "centre-surround": f"{peak} over centre-surround discs; {spec} uniform discs, hue and grey patches",
+        "brightness gradient": (f"{peak} over brightness ramps; {spec} step edges; the drive at the opposite "
+                                f"orientation ≤ {n(p.selectivity_ratio)}× the peak"),
+        "texture/other": f"no family gate passed, but some stimulus drives the unit ≥ {n(p.min_drive)} σ",
+        "unresponsive": f"no stimulus of the battery drives the unit ≥ {n(p.min_drive)} σ",
     }
+    return text.get(name, "")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generate.families import ORIENTED
+from generate.analysis.families import ORIENTED
 
 MIN_UNITS = 3  # as SEPARATION_MIN in site.py: fewer units than this decide nothing
 RATIO = 2  # as SEPARATION_RATIO in site.py

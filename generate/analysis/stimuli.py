@@ -16,6 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
+from generate.analysis.angles import orientations
 from generate.config import BatteryParams
 
 INK, PAPER, GREY = 0.0, 1.0, 0.5
@@ -192,10 +193,6 @@ class Stimulus:
     family: str  # curve, line, edge, angle, grating, high_low, hue, grey_patch, colour_edge,
     #              centre_surround, uniform_disc, gradient, blank
     params: dict = field(default_factory=dict)
-
-
-def orientations(step: float, full: float = 360.0) -> list[float]:
-    return [float(a) for a in np.arange(0.0, full, step)]
 
 
 def battery(params: BatteryParams) -> list[Stimulus]:

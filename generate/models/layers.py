@@ -15,24 +15,14 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
+from generate.records import LayerInfo
+
 
 @dataclass(frozen=True)
 class LayerSpec:
     name: str  # stable, readable, appears in URLs
     module: nn.Module
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """What a probe forward pass measured about a layer."""
-
-    name: str
-    channels: int
-    height: int
-    width: int
-    order: int  # position in execution order (deeper = larger)
     description: str = ""
 
 

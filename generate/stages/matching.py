@@ -11,17 +11,15 @@ pooled over the atlas's layers, so a match may lie at another depth.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from generate import matching
+from generate.analysis import matching
+from generate.records import SyntheticRecord
+from generate.stages.base import Context, Target
+from generate.stages.dataset import DATASET
+from generate.stages.synthetic import SYNTHETIC
 from generate.store import StageStore
-
-if TYPE_CHECKING:
-    from generate.config import AtlasConfig
-    from generate.pipeline import ModelPlan
 
 VERSION = 1
 
@@ -38,23 +36,19 @@ class UnitTable:
     sources: list[str]  # the store folders read
 
 
-def unit_table(plan: "ModelPlan", config: "AtlasConfig", store_root: Path) -> UnitTable:
-    from generate.pipeline import dataset_stores, synthetic_stores  # the stores are the pipeline's
-
-    made = synthetic_stores(plan, config, plan.images, store_root)
-    data = dataset_stores(plan, config, plan.images, store_root)
+def unit_table(ctx: Context, target: Target) -> UnitTable:
+    made, data = ctx.stores(SYNTHETIC, target), ctx.stores(DATASET, target)
     keys, labels, drives, maxima = [], [], [], []
-    for layer, units in plan.layer_units.items():
+    for layer, units in target.layer_units.items():
         for unit in units:
-            record = made[layer].load(unit)
+            record = made[layer].load_record(unit, SyntheticRecord)
             keys.append((layer, unit))
-            labels.append(record["family"]["label"])
-            drives.append(record["drive"])
+            labels.append(record.family.label)
+            drives.append(record.drive)
             maxima.append(np.load(data[layer].file(f"{unit}.imax.npy")))
-    sources = sorted({made[layer].dir.name for layer in plan.layer_units} |
-                     {data[layer].dir.name for layer in plan.layer_units})
+    sources = sorted({made[layer].dir.name for layer in target.layers} | {data[layer].dir.name for layer in target.layers})
     return UnitTable(keys, labels, matching.tuning_profile(np.array(drives, dtype=np.float64).T),
-                     np.array(maxima, dtype=np.float64).T, plan.images.fingerprint, sources)
+                     np.array(maxima, dtype=np.float64).T, target.images.fingerprint, sources)
 
 
 def similarity(a: UnitTable, b: UnitTable) -> tuple[np.ndarray, list[str]]:
@@ -82,20 +76,22 @@ def match_tables(reference: UnitTable, other: UnitTable, control: UnitTable | No
     return {"measures": measures, "units": units, "mean_similarity": mean, "control_mean_similarity": control_mean}
 
 
-def run_matching_stage(plans: list["ModelPlan"], config: "AtlasConfig", store_root: Path) -> list[str]:
-    """Match the reference model's units to every other model's; returns the stored folders."""
-    reference = unit_table(plans[0], config, store_root)
+def run_matching_stage(ctx: Context, targets: list[Target]) -> list[str]:
+    """Match the reference model's units to every other model's; returns the stored folders.
+    Its key covers the folders of every table it reads (a cross-model stage: no single target)."""
+    reference = unit_table(ctx, targets[0])
     folders = []
-    for plan in plans[1:]:
-        other = unit_table(plan, config, store_root)
-        control = unit_table(plan.control, config, store_root) if plan.control else None
+    for target in targets[1:]:
+        other = unit_table(ctx, target)
+        control = unit_table(ctx, target.control) if target.control else None
         params = {"stage": "matching", "version": VERSION, "reference": reference.sources, "other": other.sources,
-                  "control": control.sources if control else None, "battery": asdict(config.synthetic)}
-        store = StageStore(store_root, "matching", f"{plans[0].model.key}--{plan.model.key}", "matching", params)
+                  "control": control.sources if control else None, "battery": asdict(ctx.config.synthetic)}
+        store = StageStore(ctx.store_root, "matching", f"{targets[0].model.key}--{target.model.key}", "matching",
+                           params)
         if not store.has("pairs"):
-            store.save("pairs", {"reference": plans[0].model.name, "other": plan.model.name,
-                                 "other_slug": plan.model.slug,
-                                 "control": plan.control.model.name if plan.control else None,
+            store.save("pairs", {"reference": targets[0].model.name, "other": target.model.name,
+                                 "other_slug": target.model.slug,
+                                 "control": target.control.model.name if target.control else None,
                                  **match_tables(reference, other, control)})
-        folders.append(str(store.dir.relative_to(store_root)))
+        folders.append(str(store.dir.relative_to(ctx.store_root)))
     return folders

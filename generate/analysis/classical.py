@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from generate.analysis.angles import axis_distance  # noqa: F401  (re-exported for the verdicts)
+
 VERSION = 2  # part of the verdict stage's store key: a change of measurement recomputes the verdicts
 SMOOTHING_PX = 1.0  # Gaussian pre-smoothing before the gradient: suppresses pixel and JPEG noise
 # Pixels next to a crop's grey padding are left out, the padding's own edge not being content:
@@ -69,12 +71,6 @@ def expected_axis(label: str, preferred: dict) -> float | None:
         # has its normal at theta
         return float((theta + 90.0) % 180.0)
     return None
-
-
-def axis_distance(a: float, b: float) -> float:
-    """Distance between two contour axes, in degrees, 0..90."""
-    d = abs(a - b) % 180.0
-    return min(d, 180.0 - d)
 
 
 def featurevis_window(size: int, margin: float = 0.1) -> np.ndarray:

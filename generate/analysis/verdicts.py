@@ -15,21 +15,43 @@ Arguments 1 and 2 measure images with generate/classical.py, never with the netw
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from generate.classical import Orientation, axis_distance, expected_axis
+from generate.analysis.angles import axis_distance
+from generate.analysis.classical import Orientation, expected_axis
+from generate.analysis.families import ORIENTED
 from generate.config import FamilyParams, RotationParams, VerdictParams
-from generate.families import ORIENTED
+from generate.records import FamilyLabel, FamilyMeasures, RotationRecord, UnitVerdicts, Verdict
+
+# The four arguments of "Zoom In", in order: (verdict key, number, title, unit of its score).
+ARGUMENTS = (("feature_visualization", 1, "feature visualization", ""),
+             ("dataset_examples", 2, "dataset examples", ""),
+             ("synthetic_examples", 3, "synthetic examples", "σ"),
+             ("joint_tuning", 4, "joint tuning", ""))
 
 CHANCE = "chance: 25% of random axes fall within 22.5° of a given one"
 
 
-def _oriented(family: dict) -> tuple[float | None, str | None]:
+@dataclass
+class Evidence:
+    """Everything the verdicts judge about one unit, read from the store by the verdict stage."""
+
+    family: FamilyLabel
+    rotation: RotationRecord | None = None
+    measures: FamilyMeasures | None = None  # joint tuning of the unit's family in its layer
+    featurevis: dict[int, Orientation] = field(default_factory=dict)  # by seed
+    strong: list[Orientation] = field(default_factory=list)
+    moderate: list[Orientation] = field(default_factory=list)
+
+
+def _oriented(family: FamilyLabel) -> tuple[float | None, str | None]:
     """The expected contour axis of a unit, or why there is none."""
-    label = family["label"]
+    label = family.label
     if label not in ORIENTED:
         return None, f"labelled {label}, not an oriented family"
-    axis = expected_axis(label, family.get("preferred") or {})
+    axis = expected_axis(label, family.preferred)
     if axis is None:
         return None, f"a {label} has no single contour axis to measure"
     return axis, None
@@ -44,7 +66,7 @@ def _measurement(measured: Orientation, axis: float) -> dict:
             "distance": round(axis_distance(measured.axis, axis), 1)}
 
 
-def feature_visualization(family: dict, by_seed: dict[int, Orientation], params: VerdictParams) -> dict:
+def feature_visualization(family: FamilyLabel, by_seed: dict[int, Orientation], params: VerdictParams) -> dict:
     """Argument 1: every seed's feature visualization shows contours along the axis the unit's
     synthetic preference predicts. Score: 1 - worst distance / 90 (1: all exactly on axis)."""
     axis, why = _oriented(family)
@@ -69,7 +91,7 @@ def feature_visualization_criterion(params: VerdictParams) -> str:
             f"midpoint, a line's direction, an edge's or boundary's run); score = 1 − worst distance / 90° ({CHANCE})")
 
 
-def dataset_examples(family: dict, strong: list[Orientation], moderate: list[Orientation],
+def dataset_examples(family: FamilyLabel, strong: list[Orientation], moderate: list[Orientation],
                      params: VerdictParams) -> dict:
     """Argument 2: the strongest exemplars show contours along the predicted axis at the unit's
     receptive-field centre; the moderate stratum is measured the same way and reported beside."""
@@ -99,21 +121,21 @@ def dataset_examples_criterion(params: VerdictParams, moderate_low: float, moder
             f"not required")
 
 
-def synthetic_examples(family: dict, params: FamilyParams) -> dict:
+def synthetic_examples(family: FamilyLabel, params: FamilyParams) -> dict:
     """Argument 3: the family's gate (peak, preference over the simpler stimulus, opposite
     orientation, cosmetic invariance), plus for curves a weak response to sharp corners."""
-    label = family["label"]
+    label = family.label
     if label not in ORIENTED:
-        return {"passed": False, "score": family["strongest_drive"], "family": label,
+        return {"passed": False, "score": family.strongest_drive, "family": label,
                 "reason": f"labelled {label}, not an oriented family"}
-    gate = family["gates"][label]
-    passed = gate["passed"]
-    reason = "gate passed" if passed else "gate failed: " + ", ".join(k for k, v in gate["checks"].items() if not v["ok"])
+    gate = family.gates[label]
+    passed = gate.passed
+    reason = "gate passed" if passed else "gate failed: " + ", ".join(k for k, v in gate.checks.items() if not v.ok)
     if label == "curve":
-        corner = family["gates"]["angle"]["score"]
-        if corner > gate["score"] / params.curve_over_line:
+        corner = family.gates["angle"].score
+        if corner > gate.score / params.curve_over_line:
             passed, reason = False, f"sharp corners drive it {corner:.3g} σ, over 1/{params.curve_over_line:g} of its curve peak"
-    return {"passed": bool(passed), "score": gate["score"], "family": label, "reason": reason}
+    return {"passed": bool(passed), "score": gate.score, "family": label, "reason": reason}
 
 
 def synthetic_criterion(params: FamilyParams) -> str:
@@ -123,15 +145,16 @@ def synthetic_criterion(params: FamilyParams) -> str:
             f"drive it ≤ 1/{params.curve_over_line:g} of its curve peak")
 
 
-def joint_tuning(rotation_record: dict | None, measures: dict | None, params: RotationParams) -> dict:
+def joint_tuning(rotation_record: RotationRecord | None, measures: FamilyMeasures | None,
+                 params: RotationParams) -> dict:
     """Argument 4: the orientation at which the unit peaks while the other members' exemplars
     turn agrees with its synthetic preference, and its family covers the circle."""
-    if not rotation_record or rotation_record.get("agreement") is None or not measures:
+    if not rotation_record or rotation_record.agreement is None or not measures:
         return {"passed": False, "score": None, "reason": "no rotation measure (not an oriented family, "
                                                          "or no other member to anchor on)"}
-    agreement, coverage = rotation_record["agreement"], measures["coverage"]
+    agreement, coverage = rotation_record.agreement, measures.coverage
     passed = agreement <= params.agreement and coverage >= params.coverage
-    half = rotation_record["period"] / 2
+    half = rotation_record.period / 2
     return {"passed": bool(passed), "score": 1 - agreement / half, "agreement_degrees": agreement,
             "family_coverage": coverage,
             "reason": f"rotation peak {agreement:.0f}° from the synthetic preference; family covers "
@@ -144,31 +167,33 @@ def joint_tuning_criterion(params: RotationParams) -> str:
             f"the circle (some member above half its peak); score = 1 − distance / half period")
 
 
-def _with_control(own: dict, control: dict | None, criterion: str) -> dict:
-    return {**own, "criterion": criterion, "control_score": control["score"] if control else None,
-            "control_passed": control["passed"] if control else None}
+def criteria(families: FamilyParams, rotation: RotationParams, verdicts: VerdictParams,
+             moderate: tuple[float, float]) -> dict[str, str]:
+    """The text of each argument's criterion, with these thresholds."""
+    return {
+        "feature_visualization": feature_visualization_criterion(verdicts),
+        "dataset_examples": dataset_examples_criterion(verdicts, *moderate),
+        "synthetic_examples": synthetic_criterion(families),
+        "joint_tuning": joint_tuning_criterion(rotation),
+    }
 
 
-def unit_verdicts(evidence: dict, control: dict | None, params: dict) -> dict:
-    """All four verdicts of one unit beside its control's. `evidence` (and `control`) hold the
-    unit's family record, rotation record and family measures, and the classical orientations
-    of its feature visualizations (by seed) and of its strong and moderate exemplars; `params`
-    holds FamilyParams, RotationParams, VerdictParams and the moderate band (low, high)."""
-    family_params, rotation_params, verdict_params = params["families"], params["rotation"], params["verdicts"]
-
-    def judge(e: dict) -> dict:
+def unit_verdicts(evidence: Evidence, control: Evidence | None, families: FamilyParams, rotation: RotationParams,
+                  verdicts: VerdictParams, moderate: tuple[float, float]) -> UnitVerdicts:
+    """All four verdicts of one unit beside its control's (the unit of the same index in the
+    random-init copy); `moderate` is the band (low, high) of the moderate exemplars."""
+    def judge(e: Evidence) -> dict[str, dict]:
         return {
-            "feature_visualization": feature_visualization(e["family"], e["featurevis"], verdict_params),
-            "dataset_examples": dataset_examples(e["family"], e["strong"], e["moderate"], verdict_params),
-            "synthetic_examples": synthetic_examples(e["family"], family_params),
-            "joint_tuning": joint_tuning(e["rotation"], e["measures"], rotation_params),
+            "feature_visualization": feature_visualization(e.family, e.featurevis, verdicts),
+            "dataset_examples": dataset_examples(e.family, e.strong, e.moderate, verdicts),
+            "synthetic_examples": synthetic_examples(e.family, families),
+            "joint_tuning": joint_tuning(e.rotation, e.measures, rotation),
         }
 
     own, theirs = judge(evidence), judge(control) if control else {}
-    criteria = {
-        "feature_visualization": feature_visualization_criterion(verdict_params),
-        "dataset_examples": dataset_examples_criterion(verdict_params, *params["moderate"]),
-        "synthetic_examples": synthetic_criterion(family_params),
-        "joint_tuning": joint_tuning_criterion(rotation_params),
-    }
-    return {key: _with_control(own[key], theirs.get(key), criteria[key]) for key in criteria}
+    texts = criteria(families, rotation, verdicts, moderate)
+    return UnitVerdicts(**{
+        key: Verdict(**own[key], criterion=texts[key],
+                     control_score=theirs[key]["score"] if key in theirs else None,
+                     control_passed=theirs[key]["passed"] if key in theirs else None)
+        for key in texts})

@@ -21,9 +21,11 @@ from tqdm import tqdm
 
 from generate.config import ExemplarParams
 from generate.data import ImageSet, SquareImages, load_rgb, to_model_input
-from generate.layers import PRE, capture, run_until
 from generate.models import LoadedModel
-from generate.receptive_field import ReceptiveField
+from generate.models.layers import PRE, capture, run_until
+from generate.records import DatasetRecord, Exemplar, Histogram, ImageMaxStats, ReceptiveField, Stats
+from generate.stages.base import Context, Input, Stage, Target
+from generate.stages.fields import RECEPTIVE_FIELDS, receptive_fields
 
 QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 PAD_GREY = 128  # fill for crop regions outside the image
@@ -106,36 +108,29 @@ class _LayerAccumulator:
         positions = torch.cat([a[:, index] for a in self.image_argmax]).numpy()
         return [(int(i), int(positions[i]), float(maxima[i])) for i in picks]
 
-    def stats(self, index: int) -> dict:
+    def stats(self, index: int) -> Stats:
         mean = self.total[index] / self.count
         var = max(float(self.total_sq[index] / self.count - mean ** 2), 0.0)
         sample = torch.cat([s[index] for s in self.samples]).double()
         image_max = torch.cat([m[:, index] for m in self.image_max]).double()
         q = torch.tensor(QUANTILES, dtype=torch.float64)
-        return {
-            "mean": float(mean),
-            "std": var ** 0.5,
-            "max": float(self.maximum[index]),
-            "fraction_positive": float(self.positive[index] / self.count),
-            "positions": self.count,
-            "quantiles": {str(p): float(v) for p, v in zip(QUANTILES, sample.quantile(q))},
-            "quantile_sample_size": int(sample.numel()),
-            "histogram": _histogram(sample),
-            "image_max": {
-                "mean": float(image_max.mean()),
-                "std": float(image_max.std()) if image_max.numel() > 1 else 0.0,
-                "quantiles": {str(p): float(v) for p, v in zip(QUANTILES, image_max.quantile(q))},
-            },
-        }
+        return Stats(
+            mean=float(mean), std=var ** 0.5, max=float(self.maximum[index]),
+            fraction_positive=float(self.positive[index] / self.count), positions=self.count,
+            quantiles={str(p): float(v) for p, v in zip(QUANTILES, sample.quantile(q))},
+            quantile_sample_size=int(sample.numel()), histogram=_histogram(sample),
+            image_max=ImageMaxStats(
+                mean=float(image_max.mean()), std=float(image_max.std()) if image_max.numel() > 1 else 0.0,
+                quantiles={str(p): float(v) for p, v in zip(QUANTILES, image_max.quantile(q))}))
 
 
-def _histogram(sample: torch.Tensor, bins: int = 30) -> dict:
+def _histogram(sample: torch.Tensor, bins: int = 30) -> Histogram:
     """Counts of the sampled activations in equal bins from the smallest to the largest value."""
     low, high = float(sample.min()), float(sample.max())
     if high <= low:
         high = low + 1.0
     counts = torch.histc(sample.float(), bins=bins, min=low, max=high)
-    return {"low": low, "high": high, "counts": [int(c) for c in counts]}
+    return Histogram(low=low, high=high, counts=[int(c) for c in counts])
 
 
 def scan_dataset(
@@ -194,7 +189,7 @@ def unit_records(
     params: ExemplarParams,
     input_size: int,
     width: int,
-) -> dict[int, tuple[dict, dict[str, bytes]]]:
+) -> dict[int, tuple[DatasetRecord, dict[str, bytes]]]:
     """Per unit: its record (exemplars + stats) and the crop files to store beside it."""
     cache: dict[int, np.ndarray] = {}
 
@@ -203,12 +198,12 @@ def unit_records(
             cache[index] = to_model_input(load_rgb(images.paths[index]), input_size)
         return cache[index]
 
-    def example(rank: int, name: str, index: int, flat_position: int, activation: float) -> tuple[dict, bytes]:
+    def example(rank: int, name: str, index: int, flat_position: int, activation: float) -> tuple[Exemplar, bytes]:
         y, x = divmod(flat_position, width)
         box = rf.box(y, x)
         crop = jpeg_bytes(crop_receptive_field(pixels(index), box, params.crop_px))
-        return {"rank": rank, "file": name, "source": images.paths[index].name, "source_index": index,
-                "activation": activation, "position": [y, x], "box": list(box)}, crop
+        return Exemplar(rank=rank, file=name, source=images.paths[index].name, source_index=index,
+                        activation=activation, position=[y, x], box=list(box)), crop
 
     out = {}
     for row, unit in enumerate(accumulator.units):
@@ -227,13 +222,45 @@ def unit_records(
         buffer = io.BytesIO()
         np.save(buffer, accumulator.image_maxima(row).astype(np.float32))
         files[f"{unit}.imax.npy"] = buffer.getvalue()
-        record = {"unit": unit, "exemplars": exemplars, "moderate": moderate, "image_maxima": f"{unit}.imax.npy",
-                  "stats": accumulator.stats(row)}
+        record = DatasetRecord(unit=unit, exemplars=exemplars, moderate=moderate, image_maxima=f"{unit}.imax.npy",
+                               stats=accumulator.stats(row))
         out[unit] = (record, files)
     return out
 
 
-def stage_params(params: ExemplarParams, model: LoadedModel, images: ImageSet) -> dict:
-    values = {k: v for k, v in asdict(params).items() if k != "max_images"}  # the image list says it
-    return {"stage": "dataset", "version": 5, **values, "preprocess": asdict(model.preprocess),
-            "dataset": images.name, "dataset_fingerprint": images.fingerprint, "images": len(images)}
+class DatasetStage(Stage):
+    """Top-k exemplars (with heatmaps where the target gets pages) and activation statistics for
+    the units that have none yet, in one pass over the dataset for all layers."""
+
+    name, version = "dataset", 5
+
+    def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
+        values = {k: v for k, v in asdict(ctx.config.exemplars).items() if k != "max_images"}  # the list says it
+        images = target.images
+        return {**values, "preprocess": asdict(target.model.preprocess), "dataset": images.name,
+                "dataset_fingerprint": images.fingerprint, "images": len(images)}
+
+    def inputs(self, ctx: Context, target: Target, layer: str) -> list[Input]:
+        return [Input(RECEPTIVE_FIELDS)]
+
+    def run(self, ctx: Context, target: Target) -> None:
+        from generate.stages.featuremaps import add_exemplar_heatmaps
+
+        missing = ctx.missing(self, target)
+        if not missing:
+            return
+        fields = receptive_fields(ctx, target)
+        params = ctx.config.exemplars
+        accumulators = scan_dataset(target.model, missing, target.images, params, ctx.progress)
+        for layer, accumulator in tqdm(accumulators.items(), desc="exemplar crops and heatmaps", unit="layer",
+                                       disable=not ctx.progress):
+            records = unit_records(accumulator, target.images, fields[layer], params,
+                                   target.model.preprocess.input_size, target.model.infos[layer].width)
+            if target.pages:
+                add_exemplar_heatmaps(target.model, layer, records, target.images, params.crop_px)
+            store = ctx.store(self, target, layer)
+            for unit, (record, files) in records.items():
+                store.save(unit, record, files)
+
+
+DATASET = DatasetStage()

@@ -30,10 +30,10 @@ from markupsafe import Markup
 from PIL import Image
 from tqdm import tqdm
 
-from generate import claims
+from generate.analysis import claims
+from generate.analysis.families import FAMILIES, ORIENTED
 from generate.config import REPO_ROOT
 from generate.errors import AtlasError
-from generate.families import FAMILIES, ORIENTED
 
 TEMPLATES = REPO_ROOT / "templates"
 DEFAULT_DOCS = REPO_ROOT / "site_src"
@@ -180,8 +180,9 @@ def _load(stage_dir: Path, unit: int) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def render(manifest: dict, store_root: Path, docs: Path = DEFAULT_DOCS, progress: bool = True) -> int:
+def render(manifest, store_root: Path, docs: Path = DEFAULT_DOCS, progress: bool = True) -> int:
     """Write every page of the atlas into `docs`; returns the number of neuron pages."""
+    manifest = manifest.to_json() if hasattr(manifest, "to_json") else manifest
     docs = Path(docs)
     store_root = Path(store_root)
     docs.mkdir(parents=True, exist_ok=True)
@@ -604,7 +605,7 @@ def _verdict_criteria(census: dict, manifest: dict) -> dict[str, str]:
                         out[key] = verdict["criterion"]
     try:
         from generate.config import FamilyParams, RotationParams, VerdictParams
-        from generate.verdicts import (dataset_examples_criterion, feature_visualization_criterion,
+        from generate.analysis.verdicts import (dataset_examples_criterion, feature_visualization_criterion,
                                        joint_tuning_criterion, synthetic_criterion)
 
         if manifest.get("verdicts"):
@@ -685,7 +686,7 @@ def _gallery(manifest: dict, store_root: Path, writer: _Writer) -> list[dict]:
 def _battery_counts(params: dict) -> dict[str, int]:
     """How many stimuli of each family the battery holds (the battery is a function of its parameters)."""
     try:
-        from generate.stimuli import BatteryParams, battery
+        from generate.analysis.stimuli import BatteryParams, battery
 
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         return dict(Counter(s.family for s in battery(BatteryParams(**fields))))
@@ -694,7 +695,7 @@ def _battery_counts(params: dict) -> dict[str, int]:
 
 
 def _stimulus_text(name: str, p: dict) -> str:
-    from generate.stimuli import CENTRE_SURROUND, COLOUR_PAIRS, CURVE_VARIANTS
+    from generate.analysis.stimuli import CENTRE_SURROUND, COLOUR_PAIRS, CURVE_VARIANTS
 
     if not p:
         return ""

@@ -9,33 +9,11 @@ Works for any architecture: padding, dilation and branches included.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 
-from generate.layers import capture, run_until
-from generate.models import LoadedModel
-
-
-@dataclass(frozen=True)
-class ReceptiveField:
-    size: int  # side of the (square-bounded) receptive field in pixels; may exceed the input
-    stride: float  # input pixels per feature-map step
-    offset_y: float  # centre of the field of position (0, 0), in input pixels
-    offset_x: float
-    input_size: int
-
-    def centre(self, y: int, x: int) -> tuple[float, float]:
-        return self.offset_y + y * self.stride, self.offset_x + x * self.stride
-
-    def box(self, y: int, x: int) -> tuple[int, int, int, int]:
-        """(top, left, bottom, right) of the field of position (y, x); may extend past the image."""
-        cy, cx = self.centre(y, x)
-        half = self.size / 2
-        return (round(cy - half), round(cx - half), round(cy + half), round(cx + half))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from generate.models.base import LoadedModel
+from generate.models.layers import capture, run_until
+from generate.records import ReceptiveField
 
 
 def _support_box(model: LoadedModel, layer: str, size: int, trials: int, seed: int):

