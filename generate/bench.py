@@ -87,7 +87,7 @@ def bench_featurevis(model: LoadedModel, plain: torch.nn.Module, layer: str, uni
                      size: int) -> list[tuple]:
     from lucent.optvis import objectives, param, render, transform
 
-    from generate.stages.featurevis import visualize
+    from generate.stages.optimisation import visualize
 
     lucent_layer = _lucent_layer_name(model, layer)
     padded = size + 24  # lucent's standard transforms pad 12 px a side; feed that size to both

@@ -38,6 +38,7 @@ class FeatureVisParams:
     diversity_weight: float = 100.0  # weight of lucent's diversity objective
     fft: bool = True  # parameterise the image by its Fourier spectrum (False: plain pixels)
     decorrelate: bool = True  # ... and its colours by ImageNet's decorrelated colour basis
+    neuron_margin: float = 1.5  # neuron visualizations: canvas = this x the effective receptive field
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class ExemplarParams:
     image_size: int = 224  # images are resized (short side) and centre-cropped to this
     batch: int = 32
     crop_px: int = 96  # side of each stored exemplar crop
-    stat_samples: int = 16  # random positions per image kept for quantile estimates
+    stat_samples: int = 16  # random positions per image sampled for quantile estimates ...
+    stat_capacity: int = 4096  # ... of which at most this many per unit are kept (memory stays constant)
     seed: int = 0
     # The "moderate" stratum of Argument 2: images whose maximum activation lies in this band,
     # as fractions of the unit's largest activation over the dataset (the article's strata).
@@ -65,8 +67,14 @@ class BatteryParams:
     radii: tuple[float, ...] = (0.12, 0.2, 0.3)  # curve radii as fractions of the receptive field
     stroke: float = 0.03  # stroke width as a fraction of the receptive field (at least 1.5 px)
     frequencies: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0)  # grating cycles per receptive field
-    openings: tuple[float, ...] = (45.0, 90.0, 135.0)  # angle openings, degrees
+    openings: tuple[float, ...] = (45.0, 90.0)  # angle openings, degrees: sharp corners only (an obtuse
+    #                                              corner is the inscribed polyline of an arc, not its rival)
     hues: int = 12
+    position_grid: int = 3  # a response is the maximum over n x n stimulus positions within half a stride
+    radius_sweeps: int = 3  # curve radii added (x or / radius_factor) while a unit's tuning peaks at an end
+    radius_factor: float = 1.5
+    min_radius_px: float = 2.0  # the sweep stops at arcs this small ...
+    max_radius: float = 0.6  # ... or this large (fraction of the receptive field)
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,8 @@ class RotationParams:
     k: int = 3  # exemplars per unit that are rotated
     agreement: float = 30.0  # degrees: rotation peak vs synthetic preference, for the joint-tuning verdict
     coverage: float = 0.9  # fraction of 360 degrees a family must cover (some unit above half its peak)
+    aperture: float = 1.0  # exemplars turn inside a fixed disc of this x the effective field (grey outside)
+    clear_peak: float = 0.2  # a tuning counts for coverage when its resultant length (peakedness) reaches this
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 import numpy as np
+import torch
 
 from generate.config import FeatureVisParams
-from generate.stages.featurevis import visualize
+from generate.stages.optimisation import visualize
 
 PARAMS = FeatureVisParams(size=32, steps=12, batch=8, lr=0.05)
 
@@ -31,3 +32,48 @@ def test_negative_and_diversity_sets(lite0):
     diverse = visualize(lite0, "blocks.6.dw", [5, 7], params, group=3)
     assert diverse[5].images.shape == (3, 32, 32, 3)
     assert not np.array_equal(diverse[5].images[0], diverse[5].images[1])
+
+
+def test_neuron_objective_raises_the_centre_position(lite0):
+    params = FeatureVisParams(size=48, steps=0, batch=8)
+    start = visualize(lite0, "blocks.6.dw", [5, 7], params, kind="neuron", size=48)
+    after = visualize(lite0, "blocks.6.dw", [5, 7], FeatureVisParams(size=48, steps=24, batch=8), kind="neuron",
+                      size=48)
+    for unit in (5, 7):
+        assert after[unit].objective > start[unit].objective + 0.5
+
+
+class SilentBelow(torch.nn.Module):
+    """conv -> ReLU that is off everywhere at the start (bias -50) -> conv: the unit above gets no
+    ordinary gradient, so without redirection its visualization stays the grey it started from."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.relu = torch.nn.ReLU()
+        self.conv2 = torch.nn.Conv2d(4, 2, 3, padding=1)
+        with torch.no_grad():
+            self.conv1.weight.normal_(0, 0.2, generator=torch.Generator().manual_seed(0))
+            self.conv1.bias.fill_(-50.0)
+            self.conv2.weight.fill_(0.1)
+
+    def forward(self, x):
+        return self.conv2(self.relu(self.conv1(x)))
+
+
+def silent_below():
+    return SilentBelow(), {"mean": [0.5] * 3, "std": [0.5] * 3, "input_size": 32}
+
+
+def test_a_unit_silent_at_the_start_still_gets_a_visualization():
+    from generate.models import load_model
+    from generate.models.layers import redirected_relus
+
+    model = load_model("tests.test_featurevis:silent_below")
+    params = FeatureVisParams(size=32, steps=30, batch=4, lr=0.2)
+    result = visualize(model, "conv2", [0], params)[0]
+    spread = result.images.astype(float).std()
+    assert spread > 5, f"the image stayed flat grey (std {spread:.2f}): no gradient reached it"
+    with redirected_relus(model.module):
+        assert not any(isinstance(m, torch.nn.ReLU) for m in model.module.modules())
+    assert isinstance(model.module.relu, torch.nn.ReLU), "the original ReLU is restored afterwards"

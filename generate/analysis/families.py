@@ -25,26 +25,44 @@ BLANK_OF = {"standard": 1.0, "inverted": 0.0, "fill": 0.5, "grey": 0.5}  # backg
 
 
 class Responses:
-    """Drives of one unit, indexed by stimulus family and parameters."""
+    """Drives of one unit, indexed by stimulus family and parameters. Which stimuli a query
+    selects does not depend on the unit, so selections are cached per battery: labelling a
+    layer costs one lookup per query, not a scan of the battery."""
 
     def __init__(self, stimuli: list[Stimulus], drive: np.ndarray):
-        self.stimuli, self.drive = stimuli, drive
+        self.stimuli, self.drive = stimuli, np.asarray(drive)
+        self._index = _selections(stimuli)
 
     def select(self, family: str, **match) -> list[int]:
-        return [i for i, s in enumerate(self.stimuli)
-                if s.family == family and all(np.isclose(s.params[k], v) if isinstance(v, float) else s.params[k] == v
-                                              for k, v in match.items())]
+        key = (family, tuple(sorted(match.items())))
+        if key not in self._index:
+            self._index[key] = [i for i, s in enumerate(self.stimuli) if s.family == family and all(
+                np.isclose(s.params[k], v) if isinstance(v, float) else s.params[k] == v for k, v in match.items())]
+        return self._index[key]
 
     def peak(self, family: str, **match) -> tuple[float, dict]:
         index = self.select(family, **match)
         if not index:
             return float("-inf"), {}
-        best = max(index, key=lambda i: self.drive[i])
+        best = index[int(np.argmax(self.drive[index]))]  # the first of equal maxima
         return float(self.drive[best]), dict(self.stimuli[best].params)
 
     def at(self, family: str, **match) -> float:
         index = self.select(family, **match)
-        return float(max(self.drive[i] for i in index)) if index else float("-inf")
+        return float(self.drive[index].max()) if index else float("-inf")
+
+
+_SELECTIONS: dict[int, tuple[list[Stimulus], dict]] = {}
+
+
+def _selections(stimuli: list[Stimulus]) -> dict:
+    """The selection cache of one battery (kept while the battery list lives)."""
+    held = _SELECTIONS.get(id(stimuli))
+    if held is None or held[0] is not stimuli:
+        while len(_SELECTIONS) >= 16:  # a few batteries live at once (a unit's swept radii make its own)
+            _SELECTIONS.pop(next(iter(_SELECTIONS)))
+        held = _SELECTIONS[id(stimuli)] = (stimuli, {})
+    return held[1]
 
 
 def drives(stimuli: list[Stimulus], raw: np.ndarray, mean: float, std: float) -> np.ndarray:

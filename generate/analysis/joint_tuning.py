@@ -69,9 +69,12 @@ def unit_record(unit: int, members: list[int], chosen: list[Exemplar], responses
         if other == unit or anchor is None or not rows:
             continue
         curve = responses[rows, :, column].mean(axis=0)
-        if curve.max() <= 0:
+        weight = curve.max()  # how strongly the other member's examples drive this unit at best
+        if weight <= 0 or curve.max() <= curve.min():
             continue
-        tuning += np.roll(curve / curve.max(), int(round(anchor / step)))  # index = absolute orientation
+        shape = (curve - curve.min()) / (curve.max() - curve.min())
+        # index = absolute orientation; an anchor the unit barely responds to weighs little
+        tuning += weight * np.roll(shape, int(round(anchor / step)))
         anchors += 1
     if period == 180.0:  # a line's orientation is axial: fold the two halves together
         half = len(angles) // 2
@@ -89,10 +92,22 @@ def unit_record(unit: int, members: list[int], chosen: list[Exemplar], responses
         agreement=agreement, period=period, anchors=anchors)
 
 
-def family_measures(records: list[RotationRecord], tolerance: float) -> FamilyMeasures:
-    """Joint tuning of one family in one layer: how much of the circle its members cover, how
-    evenly their peaks are spaced, and whether rotation orders them as the synthetic stimuli do."""
-    tunings = np.array([r.rotation_tuning for r in records if r.rotation_tuning])
+def peakedness(tuning: list[float], angles: list[float], period: float) -> float:
+    """Resultant length of a tuning curve as a distribution over the circle: 0 for a flat curve,
+    1 for a single spike. A member counts for coverage only with a clear peak."""
+    values = np.clip(np.asarray(tuning, dtype=float), 0, None)
+    if values.sum() <= 0:
+        return 0.0
+    phase = np.deg2rad(np.asarray(angles)) * (360.0 / period)
+    return float(np.abs((values * np.exp(1j * phase)).sum()) / values.sum())
+
+
+def family_measures(records: list[RotationRecord], tolerance: float, clear_peak: float = 0.0) -> FamilyMeasures:
+    """Joint tuning of one family in one layer: how much of the circle its members with a clear
+    peak cover, how evenly their peaks are spaced, and whether rotation orders them as the
+    synthetic stimuli do."""
+    tunings = np.array([r.rotation_tuning for r in records if r.rotation_tuning
+                        and peakedness(r.rotation_tuning, r.angles, r.period) >= clear_peak])
     coverage = float((tunings.max(axis=0) >= 0.5).mean()) if len(tunings) else 0.0
     peaks = sorted(r.rotation_orientation for r in records if r.rotation_orientation is not None)
     gaps = np.diff(peaks + [peaks[0] + 360.0]) if peaks else np.array([])

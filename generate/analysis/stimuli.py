@@ -195,11 +195,16 @@ class Stimulus:
     params: dict = field(default_factory=dict)
 
 
+def curve_stimuli(params: BatteryParams, radius: float) -> list[Stimulus]:
+    """Every variant of the curve of one radius at every orientation."""
+    return [Stimulus("curve", {"radius": radius, "orientation": t, "variant": v})
+            for v in CURVE_VARIANTS for t in orientations(params.orientation_step)]
+
+
 def battery(params: BatteryParams) -> list[Stimulus]:
     """The list of stimuli (family + parameters); `render` draws them for a given field."""
     thetas = orientations(params.orientation_step)
-    out = [Stimulus("curve", {"radius": r, "orientation": t, "variant": v})
-           for v in CURVE_VARIANTS for r in params.radii for t in thetas]
+    out = [s for r in params.radii for s in curve_stimuli(params, r)]
     out += [Stimulus("line", {"orientation": t}) for t in thetas]
     out += [Stimulus("edge", {"orientation": t}) for t in thetas]
     out += [Stimulus("angle", {"opening": o, "orientation": t}) for o in params.openings for t in thetas]

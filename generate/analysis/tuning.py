@@ -18,6 +18,7 @@ def summarise(stimuli: list[Stimulus], drive: np.ndarray, params: BatteryParams,
     """The tuning curves shown on a neuron page, in sigma of drive (activation minus blank)."""
     r = Responses(stimuli, drive)
     thetas = orientations(params.orientation_step)
+    radii = sorted({s.params["radius"] for s in stimuli if s.family == "curve"})  # the battery's, plus any swept
     half = orientations(params.orientation_step, 180.0)
 
     def curve_at(variant: str, radius: float) -> list[float]:
@@ -28,7 +29,7 @@ def summarise(stimuli: list[Stimulus], drive: np.ndarray, params: BatteryParams,
         peak, best = r.peak("curve", variant=variant)
         variants[variant] = VariantPeak(peak=peak, orientation=best.get("orientation"), radius=best.get("radius"))
     tuning = {
-        "curve": [max(r.at("curve", variant="standard", radius=rad, orientation=t) for rad in params.radii)
+        "curve": [max(r.at("curve", variant="standard", radius=rad, orientation=t) for rad in radii)
                   for t in thetas],
         "line": [r.at("line", orientation=t) for t in thetas],
         "edge": [r.at("edge", orientation=t) for t in thetas],
@@ -39,8 +40,7 @@ def summarise(stimuli: list[Stimulus], drive: np.ndarray, params: BatteryParams,
     return TuningSummary(
         sigma=sigma,
         orientations=thetas,
-        curve=CurveTuning(radii=list(params.radii), heatmap=[curve_at("standard", radius) for radius in params.radii],
-                          variants=variants),
+        curve=CurveTuning(radii=radii, heatmap=[curve_at("standard", radius) for radius in radii], variants=variants),
         orientation_tuning=tuning,
         frequency_tuning=FrequencyTuning(
             frequencies=list(params.frequencies),

@@ -51,14 +51,14 @@ def fold(module: nn.Module) -> None:
 def hook_points(module: nn.Module) -> list[LayerSpec]:
     """`stem`, `blocks.N.expand` (after the 1x1 expansion), `blocks.N.dw` (after the depthwise
     conv: the interpretable units), `blocks.N` (block output) and `head`."""
-    relu6 = nn.functional.relu6
-    specs = [LayerSpec("stem", module._bn0, relu6, "stem conv + BN + ReLU6")]
+    relu6, top = nn.functional.relu6, 6.0
+    specs = [LayerSpec("stem", module._bn0, relu6, "stem conv + BN + ReLU6", top)]
     for i, block in enumerate(module._blocks):
         if hasattr(block, "_bn0"):
-            specs.append(LayerSpec(f"blocks.{i}.expand", block._bn0, relu6, "1x1 expansion + ReLU6"))
-        specs.append(LayerSpec(f"blocks.{i}.dw", block._bn1, relu6, "depthwise conv + ReLU6 (expanded units)"))
+            specs.append(LayerSpec(f"blocks.{i}.expand", block._bn0, relu6, "1x1 expansion + ReLU6", top))
+        specs.append(LayerSpec(f"blocks.{i}.dw", block._bn1, relu6, "depthwise conv + ReLU6 (expanded units)", top))
         specs.append(LayerSpec(f"blocks.{i}", block, None, "block output (linear bottleneck)"))
-    specs.append(LayerSpec("head", module._bn1, relu6, "1x1 head conv + ReLU6"))
+    specs.append(LayerSpec("head", module._bn1, relu6, "1x1 head conv + ReLU6", top))
     return specs
 
 

@@ -20,7 +20,8 @@ IMAGENET = Preprocess((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 def module_paths(module: nn.Module) -> list[LayerSpec]:
     """Every named submodule; the probe keeps those that fire once with a 4-D output. Names
     are module paths, made URL-safe (they become folders and URLs of the site)."""
-    return [LayerSpec(re.sub(r"[^A-Za-z0-9._-]+", "-", name), sub, None, type(sub).__name__)
+    return [LayerSpec(re.sub(r"[^A-Za-z0-9._-]+", "-", name), sub, None, type(sub).__name__,
+                      6.0 if isinstance(sub, nn.ReLU6) else None)
             for name, sub in module.named_modules() if name]
 
 

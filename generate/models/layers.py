@@ -24,6 +24,7 @@ class LayerSpec:
     module: nn.Module
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None
     description: str = ""
+    ceiling: float | None = None  # where the transform saturates (6 for ReLU6), for counting saturation
 
 
 PRE = ":pre"  # suffix of the pre-activation entry in `capture`'s dict
@@ -43,9 +44,12 @@ def capture(specs: list[LayerSpec], stop_after: LayerSpec | None = None) -> Iter
     acts: dict[str, torch.Tensor] = {}
     handles = []
     for spec in specs:
-        def hook(_module, _inputs, output, spec=spec):
+        def hook(module, inputs, output, spec=spec):
             acts[spec.name] = spec.transform(output) if spec.transform else output
-            acts[spec.name + PRE] = output  # before the transform, e.g. before ReLU6
+            # The response every stage measures is the pre-activation: before our transform, or
+            # the input of a hooked (not in-place) ReLU, which has no gradient where it is off.
+            rectifier = isinstance(module, (nn.ReLU, nn.ReLU6)) and not module.inplace and inputs
+            acts[spec.name + PRE] = inputs[0] if rectifier and spec.transform is None else output
             if stop_after is not None and spec.name == stop_after.name:
                 raise _StopForward
         handles.append(spec.module.register_forward_hook(hook))
@@ -95,3 +99,52 @@ def probe_layers(
             _, c, h, w = shapes[0]
             infos[spec.name] = LayerInfo(spec.name, c, h, w, order[spec.name], spec.description)
     return dict(sorted(infos.items(), key=lambda item: item[1].order))
+
+
+class _RedirectedReLU(torch.autograd.Function):
+    """ReLU (or ReLU6) whose gradient, where the ordinary one vanishes for a whole image, still
+    flows wherever it would raise the input (lucid's "redirected ReLU"): a unit silent at the start
+    of feature visualization then gets a gradient instead of a blank grey image."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, ceiling: float | None) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        ctx.ceiling = ceiling
+        return x.clamp(0, ceiling) if ceiling is not None else x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (x,) = ctx.saved_tensors
+        live = (x > 0) if ctx.ceiling is None else (x > 0) & (x < ctx.ceiling)
+        ordinary = grad * live
+        # descent moves x by -grad: keep the gradient except where it pushes a dead input lower
+        redirected = torch.where((x < 0) & (grad > 0), torch.zeros_like(grad), grad)
+        vanished = ordinary.flatten(1).abs().sum(1) == 0
+        return torch.where(vanished.view(-1, *[1] * (x.dim() - 1)), redirected, ordinary), None
+
+
+class RedirectedReLU(nn.Module):
+    def __init__(self, ceiling: float | None):
+        super().__init__()
+        self.ceiling = ceiling
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _RedirectedReLU.apply(x, self.ceiling)
+
+
+@contextlib.contextmanager
+def redirected_relus(model: nn.Module, keep: tuple[nn.Module, ...] = ()) -> Iterator[None]:
+    """Swap every nn.ReLU / nn.ReLU6 of `model` (but the hooked modules in `keep`) for its
+    redirected form while inside the block."""
+    swapped = []
+    for owner in model.modules():
+        for name, child in owner.named_children():
+            if isinstance(child, (nn.ReLU, nn.ReLU6)) and not any(child is k for k in keep):
+                ceiling = 6.0 if isinstance(child, nn.ReLU6) else None
+                swapped.append((owner, name, child))
+                setattr(owner, name, RedirectedReLU(ceiling))
+    try:
+        yield
+    finally:
+        for owner, name, child in swapped:
+            setattr(owner, name, child)

@@ -27,7 +27,8 @@ class ImageMaxStats(Record):
 
 @dataclass
 class Stats(Record):
-    """A unit's activations over every position of every dataset image."""
+    """A unit's responses (its pre-activation: the one convention of every stage) over every
+    position of every dataset image."""
 
     mean: float
     std: float
@@ -38,6 +39,7 @@ class Stats(Record):
     quantile_sample_size: int
     histogram: Histogram
     image_max: ImageMaxStats
+    fraction_saturated: float = 0.0  # positions where the activation sits at its ceiling (ReLU6 at 6)
 
 
 @dataclass
@@ -48,7 +50,8 @@ class Exemplar(Record):
     source_index: int  # its index in the dataset
     activation: float
     position: list[int]  # feature-map (y, x) of the maximum
-    box: list[int]  # (top, left, bottom, right) in input pixels
+    box: list[int]  # (top, left, bottom, right) in input pixels: what the crop shows (the effective field)
+    saturated: bool = False  # the activation there sits at its ceiling (ReLU6 at 6)
     heatmap: str | None = optional()
 
 
@@ -144,6 +147,7 @@ class SyntheticRecord(Record):
     synthetic: TuningSummary
     drive: list[float]  # the whole battery, for matching units across models
     family: FamilyLabel
+    saturated: int = 0  # stimuli (radius sweep included) whose response reached the activation's ceiling
 
 
 # ------------------------------------------------------------------------------ rotation stage

@@ -50,6 +50,7 @@ class ReceptiveField(Record):
     offset_y: float  # centre of the field of position (0, 0), in input pixels
     offset_x: float
     input_size: int
+    effective_size: int = 0  # the centred square holding most of the input-gradient mass (0: not measured)
 
     def centre(self, y: int, x: int) -> tuple[float, float]:
         return self.offset_y + y * self.stride, self.offset_x + x * self.stride
@@ -58,6 +59,13 @@ class ReceptiveField(Record):
         """(top, left, bottom, right) of the field of position (y, x); may extend past the image."""
         cy, cx = self.centre(y, x)
         half = self.size / 2
+        return (round(cy - half), round(cx - half), round(cy + half), round(cx + half))
+
+    def effective_box(self, y: int, x: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of the effective field of position (y, x): what a reader
+        should see of an exemplar (the theoretical field of a deep unit is mostly dead margin)."""
+        cy, cx = self.centre(y, x)
+        half = (self.effective_size or self.size) / 2
         return (round(cy - half), round(cx - half), round(cy + half), round(cx + half))
 
     @property

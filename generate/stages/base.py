@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from generate.config import AtlasConfig, ModelEntry
 from generate.data import ImageSet
 from generate.models import LoadedModel
+from generate.stages.executor import Executor
 from generate.store import StageStore
 
 
@@ -73,6 +74,7 @@ class Context:
     config: AtlasConfig
     store_root: Path
     progress: bool = True
+    executor: Executor = field(default_factory=Executor)
     _keys: dict = field(default_factory=dict, repr=False)
 
     def key(self, stage: Stage, target: Target, layer: str) -> dict[str, Any]:

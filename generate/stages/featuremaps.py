@@ -17,7 +17,7 @@ from PIL import Image
 
 from generate.data import ImageSet, load_rgb, to_model_input
 from generate.models import LoadedModel
-from generate.models.layers import capture, run_until
+from generate.models.layers import PRE, capture, run_until
 from generate.records import DatasetRecord, FeatureMapsRecord, MosaicPhoto
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.dataset import DATASET, crop_box, crop_receptive_field, jpeg_bytes
@@ -35,7 +35,7 @@ def activation_maps(model: LoadedModel, layer: str, pixels: list[np.ndarray]) ->
         batch = torch.from_numpy(np.stack(pixels[start:start + BATCH])).permute(0, 3, 1, 2).float() / 255
         with torch.no_grad(), capture([spec], stop_after=spec) as acts:
             run_until(model.module, model.preprocess(batch.to(model.device)))
-        out.append(acts[layer].float().cpu())
+        out.append(acts[layer + PRE].float().cpu())  # responses: pre-activations, as every stage
     return torch.cat(out)
 
 

@@ -1,116 +1,34 @@
-"""Feature visualization stage, built from lucent's parts.
-
-lucent's `param.image` (by default FFT spectrum + decorrelated colour), `transform.standard_transforms`
-and its `channel` / `diversity` objectives do the work; what this module adds is batching:
-many channels are optimised at once, one image (or one group, for diversity) per channel, and
-the forward pass stops at the layer being visualised. Because every image's loss depends only
-on that image, and Adam updates each parameter independently, a batch computes what one-at-a-
-time runs would compute under the same random transforms.
-"""
+"""Feature-visualization stages: the channel objective on a fixed canvas (the hero image of a
+neuron page) and the neuron objective on a canvas the size of the unit's effective receptive
+field (what Argument 1 measures, as in the Curve Detectors figures), at the verdicts' seeds.
+The optimisation itself is generate/stages/optimisation.py."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import asdict, dataclass, replace
+import math
+from dataclasses import asdict, replace
 
 import numpy as np
-import torch
-from lucent.optvis import objectives, param, transform
 from PIL import Image
 from tqdm import tqdm
 
 from generate.config import AtlasConfig, FeatureVisParams
-from generate.models import LoadedModel
-from generate.models.layers import PRE, capture, run_until
-from generate.records import FeatureVisImages, FeatureVisRecord
-from generate.stages.base import Context, Stage, Target
+from generate.records import FeatureVisImages, FeatureVisRecord, ReceptiveField
+from generate.stages.base import Context, Input, Stage, Target
+from generate.stages.fields import RECEPTIVE_FIELDS, receptive_fields
+from generate.stages.optimisation import CHANNEL, NEURON, visualize
 
-_LAYER = "layer"  # lucent objectives look activations up by name; we hand them one tensor
-
-
-@dataclass
-class Visualization:
-    images: np.ndarray  # [n, H, W, 3] uint8: one image, or the diversity set
-    objective: float  # mean activation (after the layer's ReLU) on the final image(s), no transforms
+MIN_CANVAS = 24  # px: below this the optimised image is too small to read, even enlarged
 
 
-def _objective(unit: int, sign: float, group: int, diversity_weight: float) -> objectives.Objective:
-    objective = sign * objectives.channel(_LAYER, unit)
-    if group > 1:
-        objective = objective - diversity_weight * objectives.diversity(_LAYER)
-    return objective
-
-
-def visualize(
-    model: LoadedModel,
-    layer: str,
-    units: list[int],
-    params: FeatureVisParams,
-    sign: float = 1.0,
-    group: int = 1,
-    progress: tqdm | None = None,
-) -> dict[int, Visualization]:
-    """Optimise `group` images per unit (sign -1: the negative direction), `params.batch` units at a time."""
-    spec = model.layer(layer)
-    results: dict[int, Visualization] = {}
-    per_batch = max(1, params.batch // group)
-    for start in range(0, len(units), per_batch):
-        chunk = units[start:start + per_batch]
-        np.random.seed(params.seed)  # lucent's jitter/scale/rotate draw from numpy
-        images = _optimise(model, spec, chunk, params, sign, group, progress)
-        for i, unit in enumerate(chunk):
-            results[unit] = images[i]
-    return results
-
-
-def _optimise(model, spec, chunk, params, sign, group, progress) -> list[Visualization]:
-    n = len(chunk) * group
-    # lucent places its parameters on CUDA when present, as pick_device() does for the model.
-    parameters, image_f = param.image(params.size, batch=n, fft=params.fft, decorrelate=params.decorrelate)
-    _seed_per_unit(parameters[0], chunk, group, params.seed)
-    optimizer = torch.optim.Adam(parameters, lr=params.lr)
-    augment = transform.compose(transform.standard_transforms)
-    losses = [_objective(u, sign, group, params.diversity_weight) for u in chunk]
-
-    def activations(images: torch.Tensor, pre: bool) -> torch.Tensor:
-        with capture([spec], stop_after=spec) as acts:
-            run_until(model.module, model.preprocess(images))
-        return acts[spec.name + PRE] if pre else acts[spec.name]
-
-    for _ in range(params.steps):
-        optimizer.zero_grad()
-        # Optimise the pre-activation: a ReLU(6) has no gradient where it is off or saturated.
-        acts = activations(augment(image_f()), pre=True)
-        loss = sum(
-            objective(lambda _name, i=i: acts[i * group:(i + 1) * group])
-            for i, objective in enumerate(losses)
-        )
-        loss.backward()
-        optimizer.step()
-        if progress is not None:
-            progress.update(len(chunk))
-    with torch.no_grad():
-        final = image_f()
-        acts = activations(final, pre=False)
-    pixels = (final.permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8)
-    return [
-        Visualization(
-            images=pixels[i * group:(i + 1) * group],
-            objective=float(acts[i * group:(i + 1) * group, unit].mean()),
-        )
-        for i, unit in enumerate(chunk)
-    ]
-
-
-def _seed_per_unit(spectrum: torch.Tensor, chunk: list[int], group: int, seed: int) -> None:
-    """Start each unit from noise drawn from its own seed (lucent's scale, 0.01), so a unit's
-    image does not depend on which other units share its batch."""
-    with torch.no_grad():
-        for i, unit in enumerate(chunk):
-            generator = torch.Generator().manual_seed(seed * 1_000_003 + unit)
-            for j in range(group):
-                noise = torch.randn(spectrum.shape[1:], generator=generator) * 0.01
-                spectrum[i * group + j] = noise.to(spectrum.device)
+def neuron_canvas(rf: ReceptiveField, margin: float) -> int:
+    """The canvas of a neuron visualization: the effective field with a margin, at least
+    MIN_CANVAS and at most the model's input, in whole strides (the centre position then sits on
+    the canvas centre)."""
+    stride = max(1, int(round(rf.stride)))
+    side = max(MIN_CANVAS, margin * (rf.effective_size or rf.size))
+    return int(min(rf.input_size, math.ceil(side / stride) * stride))
 
 
 class FeatureVisStage(Stage):
@@ -125,11 +43,16 @@ class FeatureVisStage(Stage):
     def settings(self, ctx: Context) -> FeatureVisParams:
         return self.params or ctx.config.featurevis
 
+    kind = CHANNEL
+
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         values = asdict(self.settings(ctx))
         parameterisation = ("fft" if values.pop("fft") else "pixel") + ("+decorrelate" if values.pop("decorrelate") else "")
-        return {**values, "preprocess": asdict(target.model.preprocess), "transforms": "lucent.standard_transforms",
-                "param": parameterisation}
+        return {**values, "preprocess": asdict(target.model.preprocess), "transforms": "lucent, scaled to the canvas",
+                "param": parameterisation, "objective": "pre-activation, redirected ReLU below"}
+
+    def canvas(self, ctx: Context, target: Target, layer: str) -> int:
+        return self.settings(ctx).size
 
     def run(self, ctx: Context, target: Target, layer_units: dict[str, list[int]] | None = None) -> None:
         params = self.settings(ctx)
@@ -142,17 +65,17 @@ class FeatureVisStage(Stage):
         total = sum(len(units) for units in missing.values()) * params.steps * sum(g for _, _, g in passes)
         if not total:
             return
-        with tqdm(total=total, desc=f"featurevis {target.model.name} seed {params.seed}", unit="img-step",
+        with tqdm(total=total, desc=f"featurevis ({self.kind}) {target.model.name} seed {params.seed}", unit="img-step",
                   disable=not ctx.progress, smoothing=0.05) as bar:
             for layer, units in missing.items():
                 bar.set_postfix_str(f"{layer}: {len(units)} units")
-                store = ctx.store(self, target, layer)
+                store, size = ctx.store(self, target, layer), self.canvas(ctx, target, layer)
                 # Store in chunks so a killed run keeps what is done.
                 chunk_size = max(1, params.batch // max(g for _, _, g in passes))
                 for start in range(0, len(units), chunk_size):
                     chunk = units[start:start + chunk_size]
                     results = {name: visualize(target.model, layer, chunk, params, sign, group,
-                                               progress=_GroupBar(bar, group))
+                                               _GroupBar(bar, group), self.kind, size)
                                for name, sign, group in passes}
                     for unit in chunk:
                         record, files = _unit_files(unit, results, passes)
@@ -187,22 +110,30 @@ class _GroupBar:
         self.bar.update(n * self.group)
 
 
+class NeuronFeatureVisStage(FeatureVisStage):
+    """The neuron objective (the unit at the centre of the feature map) on a canvas the size of
+    its effective receptive field, positive direction only: what Argument 1 measures."""
+
+    name, version, kind = "featurevis_neuron", 1, NEURON
+
+    def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
+        return {**super().parameters(ctx, target, layer), "canvas": self.canvas(ctx, target, layer)}
+
+    def inputs(self, ctx: Context, target: Target, layer: str) -> list[Input]:
+        return [Input(RECEPTIVE_FIELDS)]
+
+    def canvas(self, ctx: Context, target: Target, layer: str) -> int:
+        return neuron_canvas(receptive_fields(ctx, target)[layer], ctx.config.featurevis.neuron_margin)
+
+
 FEATURE_VIS = FeatureVisStage()
-
-
-def seed_params(config: AtlasConfig, seed: int) -> FeatureVisParams:
-    """The feature visualization Argument 1 measures: the configured one at another seed,
-    positive direction only. With the defaults, seed 0 is the atlas's own image."""
-    params = config.featurevis
-    if seed == params.seed and not params.negative and params.diversity <= 1:
-        return params
-    return replace(params, seed=seed, negative=False, diversity=0)
 
 
 def verdict_seeds(config: AtlasConfig) -> list[int]:
     return [config.featurevis.seed + i for i in range(config.verdicts.seeds)]
 
 
-def seed_stages(config: AtlasConfig) -> dict[int, FeatureVisStage]:
-    """One feature-visualization stage per verdict seed."""
-    return {seed: FeatureVisStage(seed_params(config, seed)) for seed in verdict_seeds(config)}
+def seed_stages(config: AtlasConfig) -> dict[int, NeuronFeatureVisStage]:
+    """The neuron visualizations Argument 1 measures, one stage per verdict seed."""
+    return {seed: NeuronFeatureVisStage(replace(config.featurevis, seed=seed, negative=False, diversity=0))
+            for seed in verdict_seeds(config)}

@@ -8,7 +8,7 @@ from generate.stages.base import Context, Stage, Target
 
 
 class ReceptiveFieldStage(Stage):
-    name, version = "rf", 1
+    name, version = "rf", 2
 
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         return {"input_size": target.model.preprocess.input_size}

@@ -24,7 +24,7 @@ from generate.analysis.families import ORIENTED
 from generate.analysis.joint_tuning import Exemplar
 from generate.data import ImageSet, load_rgb, to_model_input
 from generate.models import LoadedModel
-from generate.models.layers import capture, run_until
+from generate.models.layers import PRE, capture, run_until
 from generate.records import DatasetRecord, ReceptiveField, RotationLayer, SyntheticRecord
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.dataset import DATASET
@@ -35,9 +35,12 @@ FILL = 0.5  # grey where rotation brings in pixels from outside the image
 BATCH = 32
 
 
-def rotate_about(image: torch.Tensor, centre: tuple[float, float], angles: list[float]) -> torch.Tensor:
+def rotate_about(image: torch.Tensor, centre: tuple[float, float], angles: list[float],
+                 aperture: float | None = None) -> torch.Tensor:
     """[A, 3, S, S]: `image` [3, S, S] rotated counter-clockwise by each angle (degrees) about
-    `centre` (row, col in pixels, pixel centres at +0.5), grey outside."""
+    `centre` (row, col in pixels, pixel centres at +0.5), grey outside the image and, with
+    `aperture` (a radius in pixels), outside a disc about the centre: the same disc at every
+    angle, so no straight boundary turns with the image inside the receptive field."""
     size = image.shape[-1]
     theta = torch.tensor(np.deg2rad(angles), dtype=torch.float32)
     cos, sin = torch.cos(theta), torch.sin(theta)
@@ -53,7 +56,13 @@ def rotate_about(image: torch.Tensor, centre: tuple[float, float], angles: list[
     matrix[:, 1, 2] = cy - (sin * cx + cos * cy)
     grid = F.affine_grid(matrix, (len(angles), 3, size, size), align_corners=False)
     shifted = image.unsqueeze(0).expand(len(angles), -1, -1, -1) - FILL
-    return F.grid_sample(shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + FILL
+    turned = F.grid_sample(shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    if aperture is not None:
+        rows = torch.arange(size, dtype=torch.float32)[:, None] + 0.5
+        cols = torch.arange(size, dtype=torch.float32)[None, :] + 0.5
+        inside = ((rows - centre[0]) ** 2 + (cols - centre[1]) ** 2).sqrt() - aperture
+        turned = turned * (0.5 - inside).clamp(0, 1)  # anti-aliased edge of the disc
+    return turned + FILL
 
 
 def window_for(rf: ReceptiveField, position: tuple[int, int], size: int) -> tuple[int, int, int, int] | None:
@@ -72,7 +81,7 @@ def window_for(rf: ReceptiveField, position: tuple[int, int], size: int) -> tupl
 
 def rotation_responses(model: LoadedModel, layer: str, units: list[int], exemplars: list[Exemplar],
                        images: ImageSet, rf: ReceptiveField, angles: list[float],
-                       progress: bool = False) -> np.ndarray:
+                       progress: bool = False, aperture: float | None = None) -> np.ndarray:
     """[n_exemplars, n_angles, n_units]: every unit's activation at the exemplar's position
     while the exemplar turns about that position. Where the receptive field is small, only a
     window around it goes through the network (same values, far fewer pixels)."""
@@ -84,7 +93,7 @@ def rotation_responses(model: LoadedModel, layer: str, units: list[int], exempla
     def forward(x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad(), capture([spec], stop_after=spec) as acts:
             run_until(model.module, model.preprocess(x.to(model.device)))
-        return acts[layer].float().cpu()
+        return acts[layer + PRE].float().cpu()  # responses: pre-activations, as every stage
 
     groups: dict[int | None, list[int]] = {}  # exemplars with the same window side go together
     for n, e in enumerate(exemplars):
@@ -100,7 +109,7 @@ def rotation_responses(model: LoadedModel, layer: str, units: list[int], exempla
                     if e.image not in cache:
                         cache[e.image] = torch.from_numpy(to_model_input(load_rgb(images.paths[e.image]), size).copy()
                                                           ).permute(2, 0, 1).float() / 255
-                    turned = rotate_about(cache[e.image], rf.centre(*e.position), angles)
+                    turned = rotate_about(cache[e.image], rf.centre(*e.position), angles, aperture)
                     window = window_for(rf, e.position, size)
                     if window:
                         top, left, side_px, index = window
@@ -121,7 +130,7 @@ class RotationStage(Stage):
     position, every member's activation read there (joint tuning). Units of other families get
     no rotation record."""
 
-    name, version = "rotation", 2
+    name, version = "rotation", 3
 
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         return {**asdict(ctx.config.rotation), "units": target.layer_units[layer]}
@@ -147,13 +156,14 @@ class RotationStage(Stage):
             for family, members in by_family.items():
                 chosen = [Exemplar(u, e.source_index, tuple(e.position))
                           for u in members for e in data.load_record(u, DatasetRecord).exemplars[:params.k]]
+                aperture = params.aperture * (fields[layer].effective_size or fields[layer].size) / 2
                 responses = rotation_responses(target.model, layer, members, chosen, target.images, fields[layer],
-                                               angles, ctx.progress)
+                                               angles, ctx.progress, aperture)
                 records = [joint_tuning.unit_record(unit, members, chosen, responses, angles, labels)
                            for unit in members]
                 for record in records:
                     store.save(record.unit, record)
-                summary[family] = joint_tuning.family_measures(records, params.agreement)
+                summary[family] = joint_tuning.family_measures(records, params.agreement, params.clear_peak)
             store.save("layer", RotationLayer(families=summary, angles=angles))
 
 

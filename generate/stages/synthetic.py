@@ -14,11 +14,11 @@ import torch
 from tqdm import tqdm
 
 from generate.analysis import families
-from generate.analysis.stimuli import BatteryParams, Canvas, Stimulus, battery, render, render_batches
+from generate.analysis.stimuli import BatteryParams, Canvas, Stimulus, battery, curve_stimuli, render, render_batches
 from generate.analysis.tuning import summarise
 from generate.errors import AtlasError
 from generate.models import LoadedModel
-from generate.models.layers import capture, run_until
+from generate.models.layers import PRE, capture, run_until
 from generate.records import DatasetRecord, ReceptiveField, SyntheticRecord
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.dataset import DATASET
@@ -36,26 +36,76 @@ def stimulus_canvas(model: LoadedModel, layer: str, rf: ReceptiveField) -> tuple
     return Canvas(size, rf.centre(*position)), float(min(rf.size, size)), position
 
 
+def grid_offsets(rf: ReceptiveField, n: int) -> list[tuple[float, float]]:
+    """Stimulus offsets (dy, dx) in pixels: an n x n grid within half a stride of the centre, so a
+    unit whose preferred position falls between feature-map positions is not under-read."""
+    if n <= 1:
+        return [(0.0, 0.0)]
+    steps = np.linspace(-rf.stride / 2, rf.stride / 2, n)
+    return [(float(dy), float(dx)) for dy in steps for dx in steps]
+
+
 def respond(model: LoadedModel, layer: str, units: list[int], stimuli: list[Stimulus], rf: ReceptiveField,
             params: BatteryParams, progress: bool = False) -> np.ndarray:
-    """Raw activations [n_stimuli, n_units] at the central position."""
+    """Responses [n_stimuli, n_units] at the central position: each unit's pre-activation (the
+    convention of every stage), the maximum over the grid of stimulus positions."""
     spec = model.layer(layer)
     canvas, field_px, (cy, cx) = stimulus_canvas(model, layer, rf)
-    rows = []
-    with tqdm(total=len(stimuli), desc=f"stimuli {model.name} {layer}", unit="img", disable=not progress) as bar:
-        for images in render_batches(stimuli, canvas, field_px, params, BATCH):
-            x = model.preprocess(torch.from_numpy(images).to(model.device))
-            with torch.no_grad(), capture([spec], stop_after=spec) as acts:
-                run_until(model.module, x)
-            rows.append(acts[layer][:, units, cy, cx].float().cpu().numpy())
-            bar.update(len(images))
-    return np.concatenate(rows)
+    offsets = grid_offsets(rf, params.position_grid)
+    best = np.full((len(stimuli), len(units)), -np.inf, dtype=np.float32)
+    with tqdm(total=len(stimuli) * len(offsets), desc=f"stimuli {model.name} {layer}", unit="img",
+              disable=not progress) as bar:
+        for dy, dx in offsets:
+            shifted = Canvas(canvas.size, (canvas.centre[0] + dy, canvas.centre[1] + dx))
+            start = 0
+            for images in render_batches(stimuli, shifted, field_px, params, BATCH):
+                x = model.preprocess(torch.from_numpy(images).to(model.device))
+                with torch.no_grad(), capture([spec], stop_after=spec) as acts:
+                    run_until(model.module, x)
+                values = acts[layer + PRE][:, units, cy, cx].float().cpu().numpy()
+                best[start:start + len(images)] = np.maximum(best[start:start + len(images)], values)
+                start += len(images)
+                bar.update(len(images))
+    return best
+
+
+def _peak_radius(stimuli: list[Stimulus], raw: np.ndarray) -> float:
+    """The radius of a unit's strongest standard curve."""
+    curves = [i for i, s in enumerate(stimuli) if s.family == "curve" and s.params["variant"] == "standard"]
+    return stimuli[curves[int(np.argmax(raw[curves]))]].params["radius"]
+
+
+def sweep_radii(model: LoadedModel, layer: str, units: list[int], stimuli: list[Stimulus], raw: np.ndarray,
+                rf: ReceptiveField, params: BatteryParams) -> dict[int, tuple[list[Stimulus], np.ndarray]]:
+    """Per unit, its stimuli and responses with curve radii added beyond the battery's range while
+    its curve tuning peaks at an end of what was tried (smaller or larger arcs, every variant), so
+    the preferred radius is a peak inside the range, not the range's edge."""
+    field_px = rf.field_px
+    out = {unit: (stimuli, raw[:, column]) for column, unit in enumerate(units)}
+    for _ in range(params.radius_sweeps):
+        wanted: dict[float, list[int]] = {}
+        for unit, (own, values) in out.items():
+            tried = sorted({s.params["radius"] for s in own if s.family == "curve"})
+            peak = _peak_radius(own, values)
+            if peak == tried[0] and peak / params.radius_factor * field_px >= params.min_radius_px:
+                wanted.setdefault(round(peak / params.radius_factor, 4), []).append(unit)
+            elif peak == tried[-1] and peak * params.radius_factor <= params.max_radius:
+                wanted.setdefault(round(peak * params.radius_factor, 4), []).append(unit)
+        if not wanted:
+            break
+        for radius, members in wanted.items():
+            extra = curve_stimuli(params, radius)
+            extra_raw = respond(model, layer, members, extra, rf, params)
+            for column, unit in enumerate(members):
+                own, values = out[unit]
+                out[unit] = (own + extra, np.concatenate([values, extra_raw[:, column]]))
+    return out
 
 
 class SyntheticStage(Stage):
     """The stimulus battery through each layer; tuning summaries and family labels per unit."""
 
-    name, version = "synthetic", 2
+    name, version = "synthetic", 3
 
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         return {**asdict(ctx.config.synthetic), "preprocess": asdict(target.model.preprocess),
@@ -78,14 +128,17 @@ class SyntheticStage(Stage):
                 raise AtlasError(f"{target.model.name} {layer}: no dataset statistics for unit(s) {lacking[:5]}: "
                                  f"run `python -m generate exemplars` first")
             raw = respond(target.model, layer, units, stimuli, fields[layer], params, ctx.progress)
-            store = ctx.store(self, target, layer)
+            swept = sweep_radii(target.model, layer, units, stimuli, raw, fields[layer], params)
+            store, ceiling = ctx.store(self, target, layer), target.model.layer(layer).ceiling
             for column, unit in enumerate(units):
                 stats = data.load_record(unit, DatasetRecord).stats
-                drive = families.drives(stimuli, raw[:, column], stats.mean, stats.std)
+                own, values = swept[unit]
+                drive = families.drives(own, values, stats.mean, stats.std)
                 store.save(unit, SyntheticRecord(
-                    unit=unit, synthetic=summarise(stimuli, drive, params, stats.std),
-                    drive=[round(float(d), 4) for d in drive],
-                    family=families.label(stimuli, raw[:, column], stats.mean, stats.std, ctx.config.families)))
+                    unit=unit, synthetic=summarise(own, drive, params, stats.std),
+                    drive=[round(float(d), 4) for d in drive[:len(stimuli)]],  # the battery's own, for matching
+                    family=families.label(own, values, stats.mean, stats.std, ctx.config.families),
+                    saturated=int((values >= ceiling).sum()) if ceiling is not None else 0))
 
 
 SYNTHETIC = SyntheticStage()

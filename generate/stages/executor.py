@@ -1,0 +1,97 @@
+"""Where a stage's work runs: here, one batch after another, or spread over a Ray cluster.
+
+A stage cuts its work into tasks (a chunk of units, or of images) and hands them with one shared
+object (the model) to `Executor.map`, which yields each task's result as it completes; the driver
+writes every result to the store itself, so workers need no shared filesystem. With Ray the shared
+object travels once through the object store, a worker lost mid-run costs only its task (Ray
+retries it), and the progress bar shows the cluster's throughput. Without `--executor ray`, Ray is
+never imported.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Iterable, Iterator, TypeVar
+
+from tqdm import tqdm
+
+from generate.errors import AtlasError
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+RETRIES = 3  # attempts after a worker dies mid-task
+
+
+class Executor:
+    """Runs tasks in this process, in order."""
+
+    name = "local"
+    chunk_images = 1024  # images per dataset task: bounds memory, keeps the decode worker warm
+
+    def map(self, fn: Callable[[Any, Task], Result], shared: Any, tasks: Iterable[Task],
+            bar: tqdm | None = None, weight: Callable[[Task], int] = lambda task: 1) -> Iterator[tuple[int, Result]]:
+        """(index of the task, its result) for every task; `bar` advances by each task's weight."""
+        for index, task in enumerate(tasks):
+            result = fn(shared, task)
+            if bar is not None:
+                bar.update(weight(task))
+            yield index, result
+
+    def close(self) -> None:
+        """Nothing to release here."""
+
+
+class RayExecutor(Executor):
+    """Runs tasks on a Ray cluster (`address`: 'auto', 'HOST:PORT', or '' for a local one)."""
+
+    name = "ray"
+    chunk_images = 256  # smaller tasks: they travel with their images' bytes
+
+    def __init__(self, address: str = "", num_cpus: int | None = None):
+        try:
+            import ray
+        except ImportError:
+            raise AtlasError("--executor ray needs the ray package: pip install ray") from None
+        self.ray = ray
+        try:
+            if not ray.is_initialized():
+                ray.init(address=address or None, num_cpus=num_cpus if not address else None,
+                         include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise AtlasError(f"cannot reach the Ray cluster at {address or 'a new local cluster'}: "
+                             f"{str(exc).splitlines()[0]}") from None
+        self._remote: dict[Callable, Any] = {}
+        self._shared: dict[int, Any] = {}
+
+    def map(self, fn, shared, tasks, bar=None, weight=lambda task: 1):
+        ray = self.ray
+        remote = self._remote.setdefault(fn, ray.remote(max_retries=RETRIES)(fn))
+        if id(shared) not in self._shared:  # the model goes to the object store once per run
+            self._shared[id(shared)] = (shared, ray.put(shared))
+        reference = self._shared[id(shared)][1]
+        tasks = list(tasks)
+        pending = {remote.remote(reference, task): index for index, task in enumerate(tasks)}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            index = pending.pop(done[0])
+            try:
+                result = ray.get(done[0])
+            except ray.exceptions.RayError as exc:
+                raise AtlasError(f"a Ray task failed after {RETRIES} retries: {str(exc).splitlines()[0]}") from None
+            if bar is not None:
+                bar.update(weight(tasks[index]))
+            yield index, result
+
+    def close(self) -> None:
+        self._shared.clear()
+        self.ray.shutdown()
+
+
+def make_executor(kind: str, address: str = "") -> Executor:
+    """The executor a config or command line names."""
+    if kind == "local":
+        return Executor()
+    if kind == "ray":
+        print(f"note: running stages on Ray ({address or 'a local cluster'})", file=sys.stderr)
+        return RayExecutor(address)
+    raise AtlasError(f"unknown executor '{kind}'; use local or ray")

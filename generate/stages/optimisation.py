@@ -1,0 +1,122 @@
+"""Feature visualization by optimisation, built from lucent's parts and batched.
+
+lucent's `param.image` (by default FFT spectrum + decorrelated colour), its transforms and its
+`channel` / `neuron` / `diversity` objectives do the work; what this module adds is batching (many
+units optimised at once, one image, or one diversity group, per unit), a forward pass cut at the
+layer, the pre-activation as the objective (no ReLU can block it) with lucid's redirected ReLU in
+the layers below, and transforms scaled to small canvases. Every image's loss depends only on that
+image and Adam updates each parameter independently, so a batch computes what one-at-a-time runs
+would compute under the same random transforms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from lucent.optvis import objectives, param, transform
+from tqdm import tqdm
+
+from generate.config import FeatureVisParams
+from generate.models import LoadedModel
+from generate.models.layers import PRE, LayerSpec, capture, redirected_relus, run_until
+
+_LAYER = "layer"  # lucent objectives look activations up by name; we hand them one tensor
+CHANNEL, NEURON = "channel", "neuron"
+LUCENT_CANVAS = 128  # the image size lucent's standard transforms were made for
+
+
+@dataclass
+class Visualization:
+    images: np.ndarray  # [n, H, W, 3] uint8: one image, or the diversity set
+    objective: float  # the objective's pre-activation on the final image(s), without transforms
+
+
+def transforms_for(size: int) -> list:
+    """lucent's standard transforms (pad 12, jitter 8, scale ±10%, rotate ±10°, jitter 4), with the
+    pixel amounts scaled to the canvas: on a canvas the size of a small receptive field, an 8 px
+    jitter would move the feature out of the field."""
+    if size >= LUCENT_CANVAS * 3 // 4:
+        return transform.standard_transforms
+    scale = size / LUCENT_CANVAS
+    px = lambda n: max(2, round(n * scale))  # noqa: E731  (lucent needs jitter > 1)
+    return [transform.pad(px(12), mode="constant", constant_value=0.5), transform.jitter(px(8)),
+            transform.random_scale([1 + (i - 5) / 50.0 for i in range(11)]),
+            transform.random_rotate(list(range(-10, 11)) + 5 * [0]), transform.jitter(px(4))]
+
+
+def _objective(kind: str, unit: int, sign: float, group: int, diversity_weight: float) -> objectives.Objective:
+    base = objectives.neuron(_LAYER, unit) if kind == NEURON else objectives.channel(_LAYER, unit)
+    objective = sign * base
+    if group > 1:
+        objective = objective - diversity_weight * objectives.diversity(_LAYER)
+    return objective
+
+
+def visualize(model: LoadedModel, layer: str, units: list[int], params: FeatureVisParams, sign: float = 1.0,
+              group: int = 1, progress: tqdm | None = None, kind: str = CHANNEL,
+              size: int | None = None) -> dict[int, Visualization]:
+    """Optimise `group` images per unit (sign -1: the negative direction), `params.batch` units at a
+    time; `kind` neuron: the unit at the centre of the feature map of a `size` px canvas."""
+    spec = model.layer(layer)
+    results: dict[int, Visualization] = {}
+    per_batch = max(1, params.batch // group)
+    for start in range(0, len(units), per_batch):
+        chunk = units[start:start + per_batch]
+        np.random.seed(params.seed)  # lucent's jitter/scale/rotate draw from numpy
+        images = _optimise(model, spec, chunk, params, sign, group, progress, kind, size or params.size)
+        results.update(zip(chunk, images))
+    return results
+
+
+def _value(acts: torch.Tensor, unit: int, kind: str) -> torch.Tensor:
+    """What the objective reads of each image: the channel's mean, or the centre position."""
+    if kind == NEURON:
+        return acts[:, unit, acts.shape[2] // 2, acts.shape[3] // 2]
+    return acts[:, unit].mean(dim=(1, 2))
+
+
+def _optimise(model: LoadedModel, spec: LayerSpec, chunk: list[int], params: FeatureVisParams, sign: float,
+              group: int, progress: tqdm | None, kind: str, size: int) -> list[Visualization]:
+    n = len(chunk) * group
+    # lucent places its parameters on CUDA when present, as pick_device() does for the model.
+    parameters, image_f = param.image(size, batch=n, fft=params.fft, decorrelate=params.decorrelate)
+    _seed_per_unit(parameters[0], chunk, group, params.seed)
+    optimizer = torch.optim.Adam(parameters, lr=params.lr)
+    augment = transform.compose(transforms_for(size))
+    losses = [_objective(kind, u, sign, group, params.diversity_weight) for u in chunk]
+
+    def responses(images: torch.Tensor) -> torch.Tensor:
+        with capture([spec], stop_after=spec) as acts:
+            run_until(model.module, model.preprocess(images))
+        return acts[spec.name + PRE]  # the pre-activation: no ReLU(6) of the unit itself blocks it
+
+    with redirected_relus(model.module, keep=(spec.module,)):
+        for _ in range(params.steps):
+            optimizer.zero_grad()
+            acts = responses(augment(image_f()))
+            loss = sum(objective(lambda _name, i=i: acts[i * group:(i + 1) * group])
+                       for i, objective in enumerate(losses))
+            loss.backward()
+            optimizer.step()
+            if progress is not None:
+                progress.update(len(chunk))
+    with torch.no_grad():
+        final = image_f()
+        acts = responses(final)
+    pixels = (final.permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8)
+    return [Visualization(images=pixels[i * group:(i + 1) * group],
+                          objective=float(_value(acts[i * group:(i + 1) * group], unit, kind).mean()))
+            for i, unit in enumerate(chunk)]
+
+
+def _seed_per_unit(spectrum: torch.Tensor, chunk: list[int], group: int, seed: int) -> None:
+    """Start each unit from noise drawn from its own seed (lucent's scale, 0.01), so a unit's
+    image does not depend on which other units share its batch."""
+    with torch.no_grad():
+        for i, unit in enumerate(chunk):
+            generator = torch.Generator().manual_seed(seed * 1_000_003 + unit)
+            for j in range(group):
+                noise = torch.randn(spectrum.shape[1:], generator=generator) * 0.01
+                spectrum[i * group + j] = noise.to(spectrum.device)
