@@ -23,6 +23,7 @@ Typical use:
   python -m generate atlas --config my.yaml     # your own models, layers, units, dataset
   python -m generate layers --model efficientnet_lite0
   python -m generate train                      # train the small CIFAR-10 CNNs (configs/cifar.yaml)
+  python -m generate data list                  # named datasets and weights: what is cached
 Results are cached in the store: a rerun recomputes only what changed.
 """
 
@@ -31,9 +32,10 @@ def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
                         help="YAML config naming models, layers, units and stage parameters "
                              "(default: configs/default.yaml)")
-    parser.add_argument("--dataset", help="folder of images, searched recursively (overrides the config; "
-                                          "'auto' = ../shared/datasets/imagenet-sample, else photos shipped in packages)")
+    parser.add_argument("--dataset", help="folder of images, searched recursively, or a named source fetched once "
+                                          "into the cache (see `data list`); overrides the config")
     parser.add_argument("--store", type=Path, help="results cache folder (overrides the config; default: store/)")
+    _offline(parser)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where to compute (default: CUDA when present, else CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -42,6 +44,11 @@ def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
         parser.add_argument("--site", type=Path, help="folder for the built HTML site (default: site/)")
         parser.add_argument("--site-url", help="public URL of the site, for canonical links and citations "
                                                "(overrides site_url in the config)")
+
+
+def _offline(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--offline", action="store_true",
+                        help="never download (as NEURON_ATLAS_OFFLINE=1): use only what is cached or given")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     layers.add_argument("--weights", help="local weights file (inceptionv1), or a trained folder (cifar:NAME)")
     layers.add_argument("--store", type=Path, default=Path("store"),
                         help="store where `cifar:NAME` models were trained (default: store/)")
+    _offline(layers)
+
+    data = commands.add_parser(
+        "data", help="list the named datasets and weights, or fetch one into the cache",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Named sources are downloaded once into the user's cache folder (resumed if cut, checked\n"
+                    "against the SHA-256 recorded on first download, unpacked atomically) and read from\n"
+                    "there afterwards, offline too. Use one with `--dataset NAME` or `dataset: NAME`.",
+        epilog="examples:\n"
+               "  python -m generate data list                 # what is cached, its size and hash\n"
+               "  python -m generate data fetch imagenet-sample")
+    data.add_argument("action", choices=["list", "fetch"])
+    data.add_argument("name", nargs="?", help="the source to fetch (see `data list`)")
+    _offline(data)
 
     train = commands.add_parser(
         "train", help="train the project's small CNNs on CIFAR-10, for atlases of cifar:NAME",
@@ -116,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--images", type=int, default=64, help="dataset images for the exemplar-pass comparison")
     bench.add_argument("--dataset", help="image folder (default: as for atlas)")
     bench.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    _offline(bench)
     return parser
 
 
@@ -146,6 +168,9 @@ def _run(args) -> None:
     if args.command == "train":
         _train(args, pick_device(args.device))
         return
+    if args.command == "data":
+        _data(args)
+        return
 
     from generate import site
     from generate.stages import runner
@@ -175,6 +200,17 @@ def _run(args) -> None:
                   file=sys.stderr)
         else:
             print(f"rendered {pages} neuron pages into {docs}", file=sys.stderr)
+
+
+def _data(args) -> None:
+    from generate import sources
+
+    if args.action == "fetch":
+        if not args.name:
+            raise AtlasError(f"data fetch needs a source name; valid: {', '.join(sources.SOURCES)}")
+        print(f"{args.name}: {sources.fetch(args.name)}")
+    names = [args.name] if args.name else list(sources.SOURCES)
+    print(sources.describe([sources.status(name) for name in names]))
 
 
 def _train(args, device) -> None:
@@ -211,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # efficientnet_lite_pytorch / kornia call torch.jit.script at import; the deprecation is theirs.
     warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
+    if getattr(args, "offline", False):
+        from generate.sources import OFFLINE_ENV
+
+        os.environ[OFFLINE_ENV] = "1"  # read wherever a download would start, in this process and its children
     if getattr(args, "device", None) == "cpu":
         # lucent places tensors on CUDA whenever it sees one; hide it before torch is imported.
         os.environ["CUDA_VISIBLE_DEVICES"] = ""

@@ -22,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_IMAGENET = REPO_ROOT.parent / "shared" / "datasets" / "imagenet-sample"
 SHARED_CIFAR10 = REPO_ROOT.parent / "shared" / "datasets" / "cifar10"
 AUTO_DATASET = "auto"
+AUTO_SOURCE = "imagenet-sample"  # what 'auto' downloads where ../shared/datasets is absent
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class ModelEntry:
     layers: dict[str, Any]  # layer name -> "all" | "a-b" | [units]
     weights: str | None = None  # local weights file (e.g. for inceptionv1)
     control: int | None = 0  # seed of the random-init control labelled beside it (None: no control)
-    dataset: str | None = None  # this model's images, if not the atlas's (e.g. CIFAR-10 for a CIFAR model)
+    dataset: str | None = None  # this model's images, if not the atlas's (e.g. cifar10 for a CIFAR model)
     optional: bool = False  # skip the model, with a note, when its weights or its dataset are missing
 
 
@@ -219,7 +220,7 @@ def _model_entry(data: Any, index: int) -> ModelEntry:
         raise AtlasError(f"config: '{where}.control' must be a seed (0, 1, ...) or null")
     dataset = data.get("dataset")
     if dataset is not None and not isinstance(dataset, str):
-        raise AtlasError(f"config: '{where}.dataset' must be a folder path")
+        raise AtlasError(f"config: '{where}.dataset' must be a folder path or a source name")
     optional = data.get("optional", False)
     if not isinstance(optional, bool):
         raise AtlasError(f"config: '{where}.optional' must be true or false")
@@ -237,7 +238,7 @@ def _variation(data: Any, index: int) -> Variation:
         raise AtlasError(f"config: unknown key(s) {', '.join(unknown)} in '{where}'; valid: name, dataset, "
                          f"{', '.join(VARIABLE)}")
     if data.get("dataset") is not None and not isinstance(data["dataset"], str):
-        raise AtlasError(f"config: '{where}.dataset' must be a folder path")
+        raise AtlasError(f"config: '{where}.dataset' must be a folder path or a source name")
     changes = {}
     for section, cls in VARIABLE.items():
         if section in data:
@@ -337,9 +338,16 @@ def parse_units(spec: Any, where: str, n_units: int | None = None) -> list[int]:
 
 
 def resolve_dataset(dataset: str) -> Path | None:
-    """'auto' -> the shared ImageNet sample when present, else None (packaged photos)."""
+    """The image folder a `dataset:` value names: a folder as given; a named source
+    (`python -m generate data list`) fetched into the user's cache the first time; for 'auto'
+    the first of ../shared/datasets/imagenet-sample, the cached ImageNet sample, a download of
+    it (unless offline or unreachable), and None: the packaged photos, flagged on every page."""
+    from generate import sources  # pooch and requests: imported only when a dataset is resolved
+
     if dataset == AUTO_DATASET:
-        return SHARED_IMAGENET if SHARED_IMAGENET.is_dir() else None
+        return SHARED_IMAGENET if SHARED_IMAGENET.is_dir() else sources.fetch_if_possible(AUTO_SOURCE)
+    if dataset in sources.DATASETS and not Path(dataset).is_dir():
+        return sources.fetch(dataset)
     return Path(dataset)
 
 

@@ -32,6 +32,7 @@ class ImageSet:
     name: str
     paths: tuple[Path, ...]
     skipped: tuple[str, ...] = ()
+    packaged: bool = False  # the fallback photos shipped in packages: every page must say how few they are
 
     @property
     def fingerprint(self) -> str:
@@ -110,7 +111,7 @@ def scan_images(folder: Path | None, max_images: int = 0) -> ImageSet:
     if bad:
         shown = ", ".join(str(p) for p in bad[:5]) + (" ..." if len(bad) > 5 else "")
         print(f"warning: skipped {len(bad)} unreadable or empty image file(s): {shown}", file=sys.stderr)
-    return ImageSet(name, tuple(good), tuple(str(p) for p in bad))
+    return ImageSet(name, tuple(good), tuple(str(p) for p in bad), packaged=folder is None)
 
 
 def to_model_input(image: Image.Image, size: int) -> np.ndarray:

@@ -19,6 +19,19 @@ from generate.data import packaged_photo_paths
 torch.set_num_threads(2)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_downloads(tmp_path_factory) -> Iterator[None]:
+    """No test touches the internet or the user's download cache: downloads are off and the
+    cache is empty (tests of generate/sources serve their files from 127.0.0.1)."""
+    from generate.sources import CACHE_ENV, OFFLINE_ENV
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv(OFFLINE_ENV, "1")
+    patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("download-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def lite0():
     from generate.models import load_model

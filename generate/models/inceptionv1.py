@@ -1,23 +1,36 @@
 """InceptionV1 (GoogLeNet as in lucid, the model of "Zoom In") through lucent's model zoo.
 
-Weights come from `weights:` in the model's config entry or `inception5h.pth` in torch's hub
-cache; without them the user gets one line saying where to download them, never random
-weights silently.
+Weights come from `weights:` in the model's config entry, else `inception5h.pth` in torch's hub
+cache (where lucent puts it), else the project's download cache, fetched there once from the
+URL lucent uses and checked against its published git blob id (generate/sources). Offline and
+without them the user gets one line saying where to put them, never random weights silently.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from generate import sources
 from generate.errors import AtlasError
 from generate.models import register_model
 from generate.models.base import Built, Preprocess, hub_checkpoint, load_state_dict
 from generate.models.generic import module_paths
 
-URL = "https://github.com/ProGamerGov/pytorch-old-tensorflow-models/raw/master/inception5h.pth"
-FILE = "inception5h.pth"
+SOURCE = sources.SOURCES["inceptionv1"]
 # lucid's InceptionV1 takes x*255 - 117.
 PREPROCESS = Preprocess((117 / 255,) * 3, (1 / 255,) * 3)
+
+
+def weights_file(configured: str | None) -> Path:
+    """The configured file, else lucent's copy in torch's hub cache, else ours (fetched once)."""
+    if configured:
+        path = Path(configured)
+        if not path.is_file():
+            raise AtlasError(f"InceptionV1 weights not found at {path}: download {SOURCE.url} to that path, "
+                             f"or remove 'weights:' to have it fetched into the cache")
+        return path
+    hub = hub_checkpoint(SOURCE.file)
+    return hub if hub.is_file() else sources.fetch(SOURCE.name)
 
 
 @register_model("inceptionv1")
@@ -26,12 +39,5 @@ def build(arg: str, pretrained: bool, context) -> Built:
 
     module = InceptionV1(pretrained=False)
     if pretrained:
-        path = Path(context.weights) if context.weights else hub_checkpoint(FILE)
-        if not path.is_file():
-            raise AtlasError(
-                f"InceptionV1 weights not found at {path}: download {URL} "
-                f"to that path, or set 'weights:' for this model in the config "
-                f"(or use inceptionv1@random:SEED for the random-init control)"
-            )
-        load_state_dict(module, path)
+        load_state_dict(module, weights_file(context.weights))
     return Built(module, PREPROCESS, module_paths)
