@@ -17,7 +17,8 @@ from pathlib import Path
 
 import torch
 
-from generate.config import AUTO_DATASET, ExemplarParams, FeatureVisParams, resolve_dataset
+from generate.config import AUTO_DATASET, ExemplarParams, FeatureVisParams
+from generate.sources import resolve_dataset
 from generate.data import ImageSet, SquareImages, scan_images
 from generate.models import LoadedModel, build_model, load_model
 

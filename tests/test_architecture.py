@@ -23,17 +23,18 @@ ALLOWED = {
     "errors": set(),
     "records": set(),
     "config": {"errors"},
+    "sources": {"errors", "config"},
     "analysis": {"records", "config", "errors"},
     "store": {"records", "errors", "config"},
-    "data": {"errors", "config", "store", "records"},
-    "models": {"records", "errors", "config", "store"},
-    "stages": {"models", "analysis", "store", "data", "records", "config", "errors"},
+    "data": {"errors", "config", "store", "records", "sources"},
+    "models": {"records", "errors", "config", "store", "sources"},
+    "stages": {"models", "analysis", "store", "data", "records", "config", "errors", "sources"},
     "site": {"store", "records", "analysis", "config", "errors"},
     "train": {"models", "data", "store", "config", "errors"},
-    "bench": {"models", "stages", "data", "config", "records", "errors"},
+    "bench": {"models", "stages", "data", "config", "records", "errors", "sources"},
     "cli": {"stages", "site", "models", "store", "train", "bench", "config", "errors", "data", "records", "sources"},
 }
-NO_TORCH = {"analysis", "site", "records", "store", "config", "errors"}
+NO_TORCH = {"analysis", "site", "records", "store", "config", "errors", "sources"}
 
 
 def _modules() -> list[Path]:

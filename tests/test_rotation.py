@@ -31,9 +31,13 @@ def test_windowed_rotation_equals_the_whole_image(lite0, photo_dir):
         field = compute_receptive_field(lite0, layer)
         assert rotation.window_for(field, position, 224) is not None
         exemplars = [rotation.Exemplar(0, 1, position)]
-        windowed = rotation.rotation_responses(lite0, layer, [0, 4], exemplars, images, field, [0.0, 30.0])
-        full = rotation.rotation_responses(lite0, layer, [0, 4], exemplars, images, _huge(field), [0.0, 30.0])
+        sources = {1: str(images.paths[1])}
+        windowed = rotation.rotation_responses(lite0, layer, [0, 4], exemplars, sources, field, [0.0, 30.0])
+        full = rotation.rotation_responses(lite0, layer, [0, 4], exemplars, sources, _huge(field), [0.0, 30.0])
         np.testing.assert_allclose(windowed, full, rtol=1e-5, atol=1e-6)
+        as_bytes = rotation.rotation_responses(lite0, layer, [0, 4], exemplars, {1: images.paths[1].read_bytes()},
+                                               field, [0.0, 30.0])
+        np.testing.assert_array_equal(windowed, as_bytes)  # what a worker without the files computes
 
 
 def _huge(field):

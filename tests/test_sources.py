@@ -235,20 +235,20 @@ def test_dataset_order_shared_then_cache_then_download_then_packaged(cache, tiny
     state, base = tiny
     monkeypatch.setitem(catalog.SOURCES, "imagenet-sample", replace(catalog.SOURCES["tiny"], name="imagenet-sample"))
     monkeypatch.setattr(config, "SHARED_IMAGENET", tmp_path)
-    assert config.resolve_dataset("auto") == tmp_path
+    assert sources.resolve_dataset("auto") == tmp_path
     monkeypatch.setattr(config, "SHARED_IMAGENET", tmp_path / "absent")
     monkeypatch.setenv(sources.OFFLINE_ENV, "1")
-    assert config.resolve_dataset("auto") is None  # offline, nothing cached: the packaged photos
+    assert sources.resolve_dataset("auto") is None  # offline, nothing cached: the packaged photos
     assert "downloads are off" in capsys.readouterr().err
     monkeypatch.setattr(sources.cache, "_given_up", set())  # a new run
     monkeypatch.delenv(sources.OFFLINE_ENV)
-    assert config.resolve_dataset("auto") == cache / "imagenet-sample" / "tiny-master"  # downloaded
+    assert sources.resolve_dataset("auto") == cache / "imagenet-sample" / "tiny-master"  # downloaded
     monkeypatch.setenv(sources.OFFLINE_ENV, "1")
-    assert config.resolve_dataset("auto") == cache / "imagenet-sample" / "tiny-master"  # cached
-    assert config.resolve_dataset("imagenet-sample") == cache / "imagenet-sample" / "tiny-master"
+    assert sources.resolve_dataset("auto") == cache / "imagenet-sample" / "tiny-master"  # cached
+    assert sources.resolve_dataset("imagenet-sample") == cache / "imagenet-sample" / "tiny-master"
     monkeypatch.chdir(tmp_path)
     (tmp_path / "imagenet-sample").mkdir()
-    assert config.resolve_dataset("imagenet-sample") == Path("imagenet-sample")  # a folder wins over a name
+    assert sources.resolve_dataset("imagenet-sample") == Path("imagenet-sample")  # a folder wins over a name
     assert len(state.requests) == 1
 
 
@@ -258,7 +258,7 @@ def test_no_network_falls_back_to_the_packaged_photos_with_one_note(cache, tmp_p
     monkeypatch.setitem(catalog.SOURCES, "imagenet-sample",
                         replace(catalog.SOURCES["imagenet-sample"], url=unreachable))
     monkeypatch.setattr(config, "SHARED_IMAGENET", tmp_path / "absent")
-    assert config.resolve_dataset("auto") is None and config.resolve_dataset("auto") is None
+    assert sources.resolve_dataset("auto") is None and sources.resolve_dataset("auto") is None
     notes = capsys.readouterr().err.strip().splitlines()
     assert len(notes) == 1 and notes[0].startswith(f"note: could not download {unreachable}")
     assert scan_images(None).packaged  # what the pages flag with a banner

@@ -31,34 +31,10 @@ import numpy as np
 from scipy import ndimage, sparse
 
 from generate.analysis.angles import circular_distance
-from generate.errors import AtlasError
+from generate.config import ArcParams
 
 VERSION = 1  # part of a store key: a change of measurement recomputes what depends on it
 CORNERS = {"angle90": 90.0, "angle45": 45.0}  # corner templates: opening in degrees
-
-
-@dataclass(frozen=True)
-class ArcParams:
-    """Every threshold of the arc measurement, in one place."""
-
-    orientation_step: float = 5.0  # degrees between bulge directions, over 360 (must divide 180)
-    radius_scales: tuple[float, ...] = (0.7, 1.0, 1.4)  # arc radii tried, × the unit's preferred radius
-    shift: float = 0.2  # the arc's midpoint may lie this fraction of its radius off the centre ...
-    min_shift_px: float = 1.5  # ... and at least this many pixels
-    smoothing_px: float = 1.0  # Gaussian smoothing before the gradient: pixel and JPEG noise
-    band_px: float = 1.5  # Gaussian blur of the contour field across a path: strokes have two edges
-    tolerance: float = 22.5  # degrees: measured vs expected bulge direction (circular; chance 12.5%)
-    min_contrast: float = 0.15  # the best arc's score, in contrast units (a 3 px black curve on white ≈ 0.9)
-    min_alignment: float = 0.6  # ... and at least this fraction of the edge energy along it (noise ≈ 0.2)
-    over_line: float = 1.25  # the arc's score ≥ this × the straight segment's
-    over_opposite: float = 1.25  # ... ≥ this × the opposite-bulge arc's
-    over_angle: float = 1.25  # ... ≥ this × the better sharp corner's
-
-    def __post_init__(self) -> None:
-        if self.orientation_step <= 0 or (180.0 / self.orientation_step) % 1:
-            raise AtlasError(f"arc orientation_step must divide 180, got {self.orientation_step:g}")
-        if not self.radius_scales or min(self.radius_scales) <= 0:
-            raise AtlasError("arc radius_scales must be positive")
 
 
 def criterion(params: ArcParams) -> str:

@@ -1,199 +1,213 @@
-"""Verdicts on the four arguments of "Zoom In" that a unit belongs to an oriented family (e.g.
-is a curve detector), from stored stage results. Each verdict has a numeric criterion (its text
-built from the thresholds in config.py), the unit's score and the same measure on the unit of
-the same index in the random-init control.
+"""Verdicts on the four arguments of "Zoom In" that a unit belongs to an oriented family (e.g. is
+a curve detector), each against a hypothesis: the family and orientation its synthetic stimuli
+predict. Every verdict has a numeric criterion (its text built from the thresholds in
+generate/config), the unit's score, the orientation the argument itself measures, and the same
+measure on the random-init control's unit of the same index, taken at the *trained* unit's
+prediction (so the control is never empty).
 
-1. feature visualization: the classical contour axis of its feature visualizations (every seed)
-   matches the orientation its synthetic stimuli prefer;
-2. dataset examples: the classical contour axis at the centre of its strongest exemplars does,
-   reported beside the moderate-activation stratum;
-3. synthetic examples: its family gate, and for curves weak responses to sharp corners;
-4. joint tuning: rotated dataset examples agree with the synthetic preference, and the family
-   covers the circle.
-Arguments 1 and 2 measure images with generate/classical.py, never with the network.
+1. feature visualization: the neuron visualization of every seed shows the predicted feature at
+   its centre (curves: arc templates; other families: the contour axis);
+2. dataset examples: so do most of its strongest exemplars (the moderate stratum is reported);
+3. synthetic examples: the family's gate passes, tuned to the prediction, and for curves sharp
+   corners do not drive it as much;
+4. joint tuning: rotated dataset examples of the other family members peak at the prediction,
+   and the family's clear peaks cover the circle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from generate.analysis.angles import axis_distance
-from generate.analysis.classical import Orientation, expected_axis
-from generate.analysis.families import ORIENTED
-from generate.config import FamilyParams, RotationParams, VerdictParams
-from generate.records import FamilyLabel, FamilyMeasures, RotationRecord, UnitVerdicts, Verdict
+from generate.analysis import arcs
+from generate.analysis.angles import circular_distance
+from generate.analysis.evidence import (Evidence, Hypothesis, circular_mean, curve_hypothesis, measure,
+                                        own_hypothesis, visualization_failed)
+from generate.config import ArcParams, FamilyParams, RotationParams, VerdictParams
+from generate.records import UnitVerdicts, Verdict, VerdictRecord
 
 # The four arguments of "Zoom In", in order: (verdict key, number, title, unit of its score).
 ARGUMENTS = (("feature_visualization", 1, "feature visualization", ""),
              ("dataset_examples", 2, "dataset examples", ""),
              ("synthetic_examples", 3, "synthetic examples", "σ"),
              ("joint_tuning", 4, "joint tuning", ""))
-
-CHANCE = "chance: 25% of random axes fall within 22.5° of a given one"
-
-
-@dataclass
-class Evidence:
-    """Everything the verdicts judge about one unit, read from the store by the verdict stage."""
-
-    family: FamilyLabel
-    rotation: RotationRecord | None = None
-    measures: FamilyMeasures | None = None  # joint tuning of the unit's family in its layer
-    featurevis: dict[int, Orientation] = field(default_factory=dict)  # by seed
-    strong: list[Orientation] = field(default_factory=list)
-    moderate: list[Orientation] = field(default_factory=list)
+# The orientation-tuning curve of the synthetic summary that shows each family's preference.
+TUNING_CURVE = {"curve": "curve", "angle": "angle", "high-low frequency": "high_low",
+                "brightness gradient": "gradient"}
 
 
-def _oriented(family: FamilyLabel) -> tuple[float | None, str | None]:
-    """The expected contour axis of a unit, or why there is none."""
-    label = family.label
-    if label not in ORIENTED:
-        return None, f"labelled {label}, not an oriented family"
-    axis = expected_axis(label, family.preferred)
-    if axis is None:
-        return None, f"a {label} has no single contour axis to measure"
-    return axis, None
+@dataclass(frozen=True)
+class Rules:
+    """Every parameter the verdicts use."""
+
+    families: FamilyParams
+    rotation: RotationParams
+    verdicts: VerdictParams
+    arcs: ArcParams
+    moderate: tuple[float, float]  # the band of the moderate exemplars, fractions of the top response
+    canvas_margin: float  # neuron visualizations: canvas = this x the effective receptive field
+
+    def tolerance(self, hypothesis: Hypothesis) -> float:
+        return self.arcs.tolerance if hypothesis.curve else self.verdicts.tolerance
 
 
-def _agrees(measured: Orientation, axis: float, params: VerdictParams) -> bool:
-    return measured.coherence >= params.min_coherence and axis_distance(measured.axis, axis) <= params.tolerance
+def _untestable(hypothesis: Hypothesis, **extra) -> dict | None:
+    why = hypothesis.why_untestable()
+    return {"passed": False, "score": None, "reason": why, **extra} if why else None
 
 
-def _measurement(measured: Orientation, axis: float) -> dict:
-    return {"axis": round(measured.axis, 1), "coherence": round(measured.coherence, 3),
-            "distance": round(axis_distance(measured.axis, axis), 1)}
-
-
-def feature_visualization(family: FamilyLabel, by_seed: dict[int, Orientation], params: VerdictParams) -> dict:
-    """Argument 1: every seed's feature visualization shows contours along the axis the unit's
-    synthetic preference predicts. Score: 1 - worst distance / 90 (1: all exactly on axis)."""
-    axis, why = _oriented(family)
-    if axis is None:
-        return {"passed": False, "score": None, "reason": why}
-    if len(by_seed) < params.seeds:
-        return {"passed": False, "score": None, "reason": f"{len(by_seed)} of {params.seeds} feature visualizations"}
-    seeds = [{"seed": seed, **_measurement(m, axis), "agrees": _agrees(m, axis, params)} for seed, m in by_seed.items()]
-    worst = max(s["distance"] if s["coherence"] >= params.min_coherence else 90.0 for s in seeds)
-    passed = all(s["agrees"] for s in seeds)
-    measured = ", ".join(f"{s['axis']:.0f}°" for s in seeds)
+def feature_visualization(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
+    """Argument 1: every seed's neuron visualization shows the predicted feature at its centre."""
+    if (out := _untestable(h)) is not None:
+        return out
+    if len(e.featurevis) < rules.verdicts.seeds:
+        return {"passed": False, "score": None, "reason": f"{len(e.featurevis)} of {rules.verdicts.seeds} "
+                                                          f"neuron visualizations computed"}
+    seeds = []
+    for seed, picture in sorted(e.featurevis.items()):
+        if visualization_failed(picture, e.stats, rules.verdicts):
+            seeds.append({"seed": seed, "failed": True, "qualifies": False, "agrees": False, "orientation": None,
+                          "distance": None, "reason": "the optimisation did not drive the unit: no evidence"})
+        else:
+            seeds.append({"seed": seed, "failed": False,
+                          **measure(picture, h, e.field_px, rules.verdicts, rules.arcs)})
     agreeing = sum(s["agrees"] for s in seeds)
-    return {"passed": passed, "score": 1 - worst / 90.0, "expected_axis": round(axis, 1), "seeds": seeds,
-            "reason": f"{agreeing} of {len(seeds)} seeds show contours within {params.tolerance:g}° of "
-                      f"{axis:.0f}° (measured: {measured})"}
+    measured = [s["orientation"] for s in seeds if s["qualifies"]]
+    return {"passed": agreeing == len(seeds), "score": agreeing / len(seeds), "seeds": seeds,
+            "expected": h.expected, "orientation": circular_mean(measured, h.period), "period": h.period,
+            "reason": f"{agreeing} of {len(seeds)} seeds show a {'curve' if h.curve else 'contour'} within "
+                      f"{rules.tolerance(h):g}° of {h.expected:.0f}°" + (
+                          f" (failed visualizations: {sum(s['failed'] for s in seeds)})"
+                          if any(s["failed"] for s in seeds) else "")}
 
 
-def feature_visualization_criterion(params: VerdictParams) -> str:
-    return (f"for each of {params.seeds} seeds, the colour structure tensor of the feature visualization (whole "
-            f"image less a 10% margin) has coherence ≥ {params.min_coherence:g} and a contour axis within "
-            f"{params.tolerance:g}° of the axis of the unit's preferred synthetic stimulus (a curve's tangent at its "
-            f"midpoint, a line's direction, an edge's or boundary's run); score = 1 − worst distance / 90° ({CHANCE})")
-
-
-def dataset_examples(family: FamilyLabel, strong: list[Orientation], moderate: list[Orientation],
-                     params: VerdictParams) -> dict:
-    """Argument 2: the strongest exemplars show contours along the predicted axis at the unit's
-    receptive-field centre; the moderate stratum is measured the same way and reported beside."""
-    axis, why = _oriented(family)
-    if axis is None:
-        return {"passed": False, "score": None, "reason": why}
-    if not strong:
+def dataset_examples(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
+    """Argument 2: most of the strongest exemplars show the predicted feature at the centre of the
+    unit's effective field; the moderate stratum is measured the same way and reported beside."""
+    if (out := _untestable(h)) is not None:
+        return out
+    if not e.strong:
         return {"passed": False, "score": None, "reason": "no exemplars"}
-    strong_rows = [{**_measurement(m, axis), "agrees": _agrees(m, axis, params)} for m in strong]
-    moderate_rows = [{**_measurement(m, axis), "agrees": _agrees(m, axis, params)} for m in moderate]
-    score = float(np.mean([r["agrees"] for r in strong_rows]))
-    moderate_score = float(np.mean([r["agrees"] for r in moderate_rows])) if moderate_rows else None
-    passed = score >= params.examples_fraction
-    text = f"{sum(r['agrees'] for r in strong_rows)} of {len(strong_rows)} strongest exemplars agree"
-    if moderate_rows:
-        text += f"; {sum(r['agrees'] for r in moderate_rows)} of {len(moderate_rows)} moderate ones"
-    return {"passed": passed, "score": score, "moderate_score": moderate_score, "expected_axis": round(axis, 1),
-            "strong": strong_rows, "moderate": moderate_rows, "reason": text}
+    strong = [measure(p, h, e.field_px, rules.verdicts, rules.arcs) for p in e.strong]
+    moderate = [measure(p, h, e.field_px, rules.verdicts, rules.arcs) for p in e.moderate]
+    score = float(np.mean([r["agrees"] for r in strong]))
+    measured = [r["orientation"] for r in strong if r["qualifies"]]
+    text = f"{sum(r['agrees'] for r in strong)} of {len(strong)} strongest exemplars agree"
+    if moderate:
+        text += f"; {sum(r['agrees'] for r in moderate)} of {len(moderate)} moderate ones"
+    return {"passed": score >= rules.verdicts.examples_fraction, "score": score,
+            "moderate_score": float(np.mean([r["agrees"] for r in moderate])) if moderate else None,
+            "expected": h.expected, "orientation": circular_mean(measured, h.period), "period": h.period,
+            "strong": strong, "moderate": moderate, "reason": text}
 
 
-def dataset_examples_criterion(params: VerdictParams, moderate_low: float, moderate_high: float) -> str:
-    return (f"at least {100 * params.examples_fraction:.0f}% of the strongest exemplar crops have, in a Gaussian "
-            f"window (σ = {params.window:g} of the crop) at the receptive-field centre, structure-tensor "
-            f"coherence ≥ {params.min_coherence:g} and a contour axis within {params.tolerance:g}° of the unit's "
-            f"preferred axis; score = that fraction ({CHANCE}). The moderate stratum (images whose maximum is "
-            f"{100 * moderate_low:.0f}–{100 * moderate_high:.0f}% of the unit's largest) is measured and shown, "
-            f"not required")
+def synthetic_examples(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
+    """Argument 3: the gate of the hypothesis' family passes, the unit's tuning for that family
+    peaks at the prediction, and for curves sharp corners drive it ≤ 1/curve_over_line of its peak."""
+    if (out := _untestable(h, family=h.label)) is not None:
+        return out
+    gate = e.family.gates[h.label]
+    checks = [name for name, check in gate.checks.items() if not check.ok]
+    peak = _tuning_peak(e, h)
+    off = peak is None or circular_distance(peak, h.orientation, 360.0) > rules.tolerance(h)
+    corner = e.family.gates["angle"].score if h.curve else None
+    cornered = corner is not None and corner > gate.score / rules.families.curve_over_line
+    passed = gate.passed and not off and not cornered
+    reasons = ([f"gate failed: {', '.join(checks)}"] if not gate.passed else []) + (
+        [f"tuning peaks at {peak:.0f}°, not {h.orientation:.0f}°"] if off and peak is not None else []) + (
+        [f"sharp corners drive it {corner:.3g} σ, over 1/{rules.families.curve_over_line:g} of its curve peak"]
+        if cornered else [])
+    return {"passed": bool(passed), "score": gate.score, "family": h.label, "orientation": peak, "period": 360.0,
+            "qualifies": bool(gate.passed and not cornered), "reason": "; ".join(reasons) or "gate passed"}
 
 
-def synthetic_examples(family: FamilyLabel, params: FamilyParams) -> dict:
-    """Argument 3: the family's gate (peak, preference over the simpler stimulus, opposite
-    orientation, cosmetic invariance), plus for curves a weak response to sharp corners."""
-    label = family.label
-    if label not in ORIENTED:
-        return {"passed": False, "score": family.strongest_drive, "family": label,
-                "reason": f"labelled {label}, not an oriented family"}
-    gate = family.gates[label]
-    passed = gate.passed
-    reason = "gate passed" if passed else "gate failed: " + ", ".join(k for k, v in gate.checks.items() if not v.ok)
-    if label == "curve":
-        corner = family.gates["angle"].score
-        if corner > gate.score / params.curve_over_line:
-            passed, reason = False, f"sharp corners drive it {corner:.3g} σ, over 1/{params.curve_over_line:g} of its curve peak"
-    return {"passed": bool(passed), "score": gate.score, "family": label, "reason": reason}
+def _tuning_peak(e: Evidence, h: Hypothesis) -> float | None:
+    """Where the unit's tuning for the hypothesis' family peaks (degrees)."""
+    if e.tuning is None:
+        return None
+    key = TUNING_CURVE.get(h.label) or (h.kind or "line")
+    values = e.tuning.orientation_tuning.get(key)
+    if not values:
+        return None
+    return float(e.tuning.orientations[int(np.argmax(values))])
 
 
-def synthetic_criterion(params: FamilyParams) -> str:
-    return (f"the unit's oriented family gate passes (peak drive ≥ {params.min_drive:g} σ; for curves: straight "
-            f"lines ≤ 1/{params.curve_over_line:g} of the peak, opposite orientation ≤ {params.opposite_ratio:.2g}× "
-            f"the peak, ≥ {params.variants_needed} cosmetic variants agreeing) and, for curves, sharp corners "
-            f"drive it ≤ 1/{params.curve_over_line:g} of its curve peak")
+def joint_tuning(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
+    """Argument 4: turning the other members' dataset examples, the unit peaks at the prediction,
+    and the family's members with a clear peak cover the circle."""
+    record, measures = e.rotation, e.measures
+    if record is None or record.rotation_orientation is None or measures is None or record.family != h.label:
+        return {"passed": False, "score": None, "reason": f"no rotation measure in the {h.label} family "
+                                                          f"(not a member, or no other member to anchor on)"}
+    distance = circular_distance(record.rotation_orientation, h.orientation, record.period)
+    passed = distance <= rules.rotation.agreement and measures.coverage >= rules.rotation.coverage
+    return {"passed": bool(passed), "score": 1 - distance / (record.period / 2), "agreement_degrees": distance,
+            "family_coverage": measures.coverage, "orientation": record.rotation_orientation,
+            "period": record.period, "qualifies": measures.coverage >= rules.rotation.coverage,
+            "reason": f"rotation peak {distance:.0f}° from the prediction; members with a clear peak cover "
+                      f"{100 * measures.coverage:.0f}% of the circle"}
 
 
-def joint_tuning(rotation_record: RotationRecord | None, measures: FamilyMeasures | None,
-                 params: RotationParams) -> dict:
-    """Argument 4: the orientation at which the unit peaks while the other members' exemplars
-    turn agrees with its synthetic preference, and its family covers the circle."""
-    if not rotation_record or rotation_record.agreement is None or not measures:
-        return {"passed": False, "score": None, "reason": "no rotation measure (not an oriented family, "
-                                                         "or no other member to anchor on)"}
-    agreement, coverage = rotation_record.agreement, measures.coverage
-    passed = agreement <= params.agreement and coverage >= params.coverage
-    half = rotation_record.period / 2
-    return {"passed": bool(passed), "score": 1 - agreement / half, "agreement_degrees": agreement,
-            "family_coverage": coverage,
-            "reason": f"rotation peak {agreement:.0f}° from the synthetic preference; family covers "
-                      f"{100 * coverage:.0f}% of the circle"}
+JUDGES = {"feature_visualization": feature_visualization, "dataset_examples": dataset_examples,
+          "synthetic_examples": synthetic_examples, "joint_tuning": joint_tuning}
 
 
-def joint_tuning_criterion(params: RotationParams) -> str:
-    return (f"rotating the other family members' dataset examples, the unit peaks within {params.agreement:g}° "
-            f"of its synthetic preferred orientation, and the family covers ≥ {100 * params.coverage:.0f}% of "
-            f"the circle (some member above half its peak); score = 1 − distance / half period")
-
-
-def criteria(families: FamilyParams, rotation: RotationParams, verdicts: VerdictParams,
-             moderate: tuple[float, float]) -> dict[str, str]:
+def criteria(rules: Rules) -> dict[str, str]:
     """The text of each argument's criterion, with these thresholds."""
+    v, f, r = rules.verdicts, rules.families, rules.rotation
+    contour = (f"other oriented families: the colour structure tensor in a Gaussian window (σ = {v.window:g} of "
+               f"the picture) at its centre has coherence ≥ {v.min_coherence:g} and a contour axis within "
+               f"{v.tolerance:g}° of the predicted one (chance 25%)")
+    curve = f"curves: {arcs.criterion(rules.arcs)}"
     return {
-        "feature_visualization": feature_visualization_criterion(verdicts),
-        "dataset_examples": dataset_examples_criterion(verdicts, *moderate),
-        "synthetic_examples": synthetic_criterion(families),
-        "joint_tuning": joint_tuning_criterion(rotation),
+        "feature_visualization": (
+            f"for each of {v.seeds} seeds, the neuron visualization (the unit at the centre of a canvas "
+            f"{rules.canvas_margin:g}× its effective receptive field) shows the predicted feature at its centre — "
+            f"{curve}; "
+            f"{contour}. A visualization whose response stays below the unit's mean + {v.featurevis_min_sigma:g} σ "
+            f"failed and counts as no evidence"),
+        "dataset_examples": (
+            f"at least {100 * v.examples_fraction:.0f}% of the strongest exemplar crops (cut to the effective "
+            f"receptive field around the unit's strongest position) show the predicted feature at their centre, "
+            f"measured as for Argument 1; the moderate stratum (images whose maximum is "
+            f"{100 * rules.moderate[0]:.0f}–{100 * rules.moderate[1]:.0f}% of the unit's largest) is measured "
+            f"and shown, not required"),
+        "synthetic_examples": (
+            f"the family's gate passes (peak drive ≥ {f.min_drive:g} σ; for curves: straight lines ≤ "
+            f"1/{f.curve_over_line:g} of the peak, opposite orientation ≤ {f.opposite_ratio:.2g}× the peak, ≥ "
+            f"{f.variants_needed} cosmetic variants agreeing), the unit's tuning for the family peaks within "
+            f"the tolerance of the prediction, and for curves sharp corners (≤ 90°) drive it ≤ "
+            f"1/{f.curve_over_line:g} of its curve peak"),
+        "joint_tuning": (
+            f"rotating the other family members' dataset examples inside a fixed disc of "
+            f"{r.aperture:g}× the effective field (each anchor weighted by the response it evokes), the unit "
+            f"peaks within {r.agreement:g}° of its prediction, and the members whose tuning has a clear peak "
+            f"(resultant length ≥ {r.clear_peak:g}) cover ≥ {100 * r.coverage:.0f}% of the circle"),
     }
 
 
-def unit_verdicts(evidence: Evidence, control: Evidence | None, families: FamilyParams, rotation: RotationParams,
-                  verdicts: VerdictParams, moderate: tuple[float, float]) -> UnitVerdicts:
-    """All four verdicts of one unit beside its control's (the unit of the same index in the
-    random-init copy); `moderate` is the band (low, high) of the moderate exemplars."""
-    def judge(e: Evidence) -> dict[str, dict]:
-        return {
-            "feature_visualization": feature_visualization(e.family, e.featurevis, verdicts),
-            "dataset_examples": dataset_examples(e.family, e.strong, e.moderate, verdicts),
-            "synthetic_examples": synthetic_examples(e.family, families),
-            "joint_tuning": joint_tuning(e.rotation, e.measures, rotation),
-        }
+def judge(evidence: Evidence, control: Evidence | None, hypothesis: Hypothesis, rules: Rules,
+          texts: dict[str, str]) -> UnitVerdicts:
+    """The four verdicts of one unit against a hypothesis, beside its control's at the same one."""
+    out = {}
+    for key, rule in JUDGES.items():
+        own = rule(evidence, hypothesis, rules)
+        theirs = rule(control, hypothesis, rules) if control is not None else None
+        out[key] = Verdict(**own, criterion=texts[key],
+                           control_score=theirs["score"] if theirs else None,
+                           control_passed=theirs["passed"] if theirs else None,
+                           control_orientation=theirs.get("orientation") if theirs else None)
+    return UnitVerdicts(**out)
 
-    own, theirs = judge(evidence), judge(control) if control else {}
-    texts = criteria(families, rotation, verdicts, moderate)
-    return UnitVerdicts(**{
-        key: Verdict(**own[key], criterion=texts[key],
-                     control_score=theirs[key]["score"] if key in theirs else None,
-                     control_passed=theirs[key]["passed"] if key in theirs else None)
-        for key in texts})
+
+def unit_verdicts(unit: int, evidence: Evidence, control: Evidence | None, rules: Rules) -> VerdictRecord:
+    """A unit's verdicts under its own family, and, where that is not "curve", under the curve its
+    stimuli prefer (what calibration and the curve claim count)."""
+    texts = criteria(rules)
+    own = own_hypothesis(evidence.family)
+    verdicts = judge(evidence, control, own, rules, texts)
+    curve = None
+    if not own.curve and evidence.tuning is not None:
+        curve = judge(evidence, control, curve_hypothesis(evidence.tuning), rules, texts)
+    return VerdictRecord(unit=unit, verdicts=verdicts, curve=curve)

@@ -206,8 +206,9 @@ class FeatureVisRecord(Record):
 
 @dataclass
 class Verdict(Record):
-    """One argument's verdict on one unit, beside the same measure on its random-init control.
-    Fields after `control_passed` hold the argument's own details and are written only when set."""
+    """One argument's verdict on one unit against a hypothesis (a family and the orientation its
+    stimuli predict), beside the same measure on its random-init control at the same prediction.
+    Fields after `control_orientation` hold the argument's own details and are written only when set."""
 
     passed: bool
     score: float | None
@@ -215,11 +216,15 @@ class Verdict(Record):
     criterion: str = ""
     control_score: float | None = None
     control_passed: bool | None = None
-    expected_axis: float | None = optional()
+    control_orientation: float | None = None
+    orientation: float | None = optional()  # the unit's orientation as this argument measures it
+    period: float | None = optional()  # 360 for a direction (curves), 180 for an axis
+    expected: float | None = optional()  # what the hypothesis predicts the pictures show
+    qualifies: bool | None = optional()  # the orientation-free part of the criterion holds
     seeds: list[dict[str, Any]] | None = optional()
     strong: list[dict[str, Any]] | None = optional()
     moderate: list[dict[str, Any]] | None = optional()
-    moderate_score: float | None = None
+    moderate_score: float | None = optional()
     family: str | None = optional()
     agreement_degrees: float | None = optional()
     family_coverage: float | None = optional()
@@ -242,7 +247,12 @@ class UnitVerdicts(Record):
 @dataclass
 class VerdictRecord(Record):
     unit: int
-    verdicts: UnitVerdicts
+    verdicts: UnitVerdicts  # under the unit's own family
+    curve: UnitVerdicts | None = optional()  # under the curve its stimuli prefer, where it is not labelled curve
+
+    def as_curve(self) -> UnitVerdicts:
+        """The verdicts on "this unit is a curve detector", whatever its label."""
+        return self.curve or self.verdicts
 
 
 # ------------------------------------------------------------------------------ feature maps

@@ -635,7 +635,7 @@ def _axis_line(axis: Any, length: float = 84.0) -> dict | None:
 
 def _overlays(images: list[dict], rows: list[dict], expected: Any) -> list[dict]:
     """Pair each image with its classical measurement: the measured axis and the expected one."""
-    return [{**image, **row, "measured_line": _axis_line(row["axis"]), "expected_line": _axis_line(expected)}
+    return [{**image, **row, "measured_line": _axis_line(row.get("orientation")), "expected_line": _axis_line(expected)}
             for image, row in zip(images, rows)]
 
 
@@ -647,11 +647,11 @@ def _argument_figures(verdicts: dict | None, seed_images: list[dict], exemplars:
     if fv.get("seeds"):
         by_seed = {image["seed"]: image for image in seed_images}
         rows = [row for row in fv["seeds"] if row["seed"] in by_seed]
-        out["featurevis"] = _overlays([by_seed[row["seed"]] for row in rows], rows, fv.get("expected_axis"))
+        out["featurevis"] = _overlays([by_seed[row["seed"]] for row in rows], rows, fv.get("expected"))
     examples = (verdicts or {}).get("dataset_examples") or {}
     if examples.get("strong"):
-        out["strong"] = _overlays(exemplars, examples["strong"], examples.get("expected_axis"))
-        out["moderate"] = _overlays(moderate, examples.get("moderate") or [], examples.get("expected_axis"))
+        out["strong"] = _overlays(exemplars, examples["strong"], examples.get("expected"))
+        out["moderate"] = _overlays(moderate, examples.get("moderate") or [], examples.get("expected"))
     return out
 
 

@@ -14,7 +14,8 @@ from generate.sources.cache import (Status, describe, fetch, fetch_if_possible, 
 from generate.sources.catalog import DATASETS, SOURCES, Source, lookup
 from generate.sources.download import CACHE_ENV, OFFLINE_ENV, Unavailable, cache_root, offline
 from generate.sources.ledger import Fetched
+from generate.sources.resolve import resolve_dataset
 
 __all__ = ["CACHE_ENV", "DATASETS", "OFFLINE_ENV", "SOURCES", "Fetched", "Source", "Status", "Unavailable",
            "cache_root", "describe", "fetch", "fetch_if_possible", "installed", "lookup", "offline",
-           "offline_message", "provenance", "status"]
+           "offline_message", "provenance", "resolve_dataset", "status"]

@@ -32,6 +32,8 @@ class Target:
     images: ImageSet
     control: "Target | None" = None  # random-init copy: every stage but the atlas's own feature vis
     pages: bool = True  # False for a control: no pages, so no pictures for them
+    # For a control: the trained target whose families and predictions it is measured at.
+    reference: "Target | None" = field(default=None, repr=False)
 
     @property
     def layers(self) -> list[str]:
@@ -75,7 +77,35 @@ class Context:
     store_root: Path
     progress: bool = True
     executor: Executor = field(default_factory=Executor)
+    shard: tuple[int, int] | None = None  # (k, n): compute only the k-th of n parts of the units
     _keys: dict = field(default_factory=dict, repr=False)
+    _owned: dict = field(default_factory=dict, repr=False)
+
+    def assign_shards(self, targets: list[Target]) -> None:
+        """Deal every (model, layer, unit) of the plan round-robin to the n shards, in plan order:
+        deterministic, balanced over layers, each unit in exactly one shard (a control's units in
+        the shard of the trained units they are compared with)."""
+        if self.shard is None:
+            return
+        k, n = self.shard
+        index = 0
+        for target in targets:
+            for layer, units in target.layer_units.items():
+                mine = set()
+                for unit in units:
+                    if index % n == k:
+                        mine.add(unit)
+                    index += 1
+                for who in (target, target.control):
+                    if who is not None:
+                        self._owned[(who.model.key, layer)] = mine
+
+    def owned(self, target: Target, layer: str, units: list[int]) -> list[int]:
+        """The units of this shard (all of them without sharding)."""
+        if self.shard is None:
+            return units
+        mine = self._owned.get((target.model.key, layer), set())
+        return [u for u in units if u in mine]
 
     def key(self, stage: Stage, target: Target, layer: str) -> dict[str, Any]:
         """The store key of a stage's results: its declarations and its inputs' folders."""
@@ -97,5 +127,6 @@ class Context:
                 ) -> dict[str, list[int]]:
         """Per layer, the units whose results are not stored yet (layers with none left out)."""
         wanted = target.layer_units if layer_units is None else layer_units
-        out = {layer: self.store(stage, target, layer).missing(units) for layer, units in wanted.items()}
+        out = {layer: self.store(stage, target, layer).missing(self.owned(target, layer, units))
+               for layer, units in wanted.items()}
         return {layer: units for layer, units in out.items() if units}

@@ -56,7 +56,7 @@ class _ChunkImages(torch.utils.data.Dataset):
         return torch.from_numpy(array.copy()).permute(2, 0, 1)
 
 
-def scan_chunk(model: LoadedModel, chunk: ImageChunk) -> dict[str, Partial]:
+def scan_chunk(model: LoadedModel, chunk: ImageChunk, report=lambda n: None) -> dict[str, Partial]:
     """The partial statistics of one chunk for every requested layer (runs on a worker)."""
     params = chunk.params
     specs = [model.layer(name) for name in chunk.layer_units]
@@ -75,6 +75,7 @@ def scan_chunk(model: LoadedModel, chunk: ImageChunk) -> dict[str, Partial]:
             out[spec.name] = combine(out[spec.name], part, params.k, params.stat_capacity) \
                 if spec.name in out else part
         first += len(batch)
+        report(len(batch))
     return out
 
 

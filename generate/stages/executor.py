@@ -2,7 +2,9 @@
 
 A stage cuts its work into tasks (a chunk of units, or of images) and hands them with one shared
 object (the model) to `Executor.map`, which yields each task's result as it completes; the driver
-writes every result to the store itself, so workers need no shared filesystem. With Ray the shared
+writes every result to the store itself, so workers need no shared filesystem. A task function is
+`fn(shared, task, report)`; here `report(n)` advances the progress bar as the work goes, on a
+cluster the bar advances by each finished task's weight. With Ray the shared
 object travels once through the object store, a worker lost mid-run costs only its task (Ray
 retries it), and the progress bar shows the cluster's throughput. Without `--executor ray`, Ray is
 never imported.
@@ -27,18 +29,26 @@ class Executor:
 
     name = "local"
     chunk_images = 1024  # images per dataset task: bounds memory, keeps the decode worker warm
+    chunk_units: int | None = None  # units per battery task (None: a layer's, each image serving all)
 
-    def map(self, fn: Callable[[Any, Task], Result], shared: Any, tasks: Iterable[Task],
+    def map(self, fn: Callable[[Any, Task, Callable[[int], None]], Result], shared: Any, tasks: Iterable[Task],
             bar: tqdm | None = None, weight: Callable[[Task], int] = lambda task: 1) -> Iterator[tuple[int, Result]]:
-        """(index of the task, its result) for every task; `bar` advances by each task's weight."""
+        """(index of the task, its result) for every task, in order here; `bar` advances as the
+        tasks report (on a cluster: by each finished task's weight)."""
+        report = bar.update if bar is not None else _ignore
         for index, task in enumerate(tasks):
-            result = fn(shared, task)
-            if bar is not None:
-                bar.update(weight(task))
-            yield index, result
+            yield index, fn(shared, task, report)
 
     def close(self) -> None:
         """Nothing to release here."""
+
+
+def _ignore(n: int) -> None:
+    """Progress nobody watches (a worker's, or without a bar)."""
+
+
+def _remote_call(fn: Callable, shared: Any, task: Any) -> Any:
+    return fn(shared, task, _ignore)
 
 
 class RayExecutor(Executor):
@@ -46,6 +56,7 @@ class RayExecutor(Executor):
 
     name = "ray"
     chunk_images = 256  # smaller tasks: they travel with their images' bytes
+    chunk_units = 32  # spread a layer's units over the workers
 
     def __init__(self, address: str = "", num_cpus: int | None = None):
         try:
@@ -60,17 +71,17 @@ class RayExecutor(Executor):
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise AtlasError(f"cannot reach the Ray cluster at {address or 'a new local cluster'}: "
                              f"{str(exc).splitlines()[0]}") from None
-        self._remote: dict[Callable, Any] = {}
+        self._remote: dict[str, Any] = {}
         self._shared: dict[int, Any] = {}
 
     def map(self, fn, shared, tasks, bar=None, weight=lambda task: 1):
         ray = self.ray
-        remote = self._remote.setdefault(fn, ray.remote(max_retries=RETRIES)(fn))
+        remote = self._remote.setdefault("call", ray.remote(max_retries=RETRIES)(_remote_call))
         if id(shared) not in self._shared:  # the model goes to the object store once per run
             self._shared[id(shared)] = (shared, ray.put(shared))
         reference = self._shared[id(shared)][1]
         tasks = list(tasks)
-        pending = {remote.remote(reference, task): index for index, task in enumerate(tasks)}
+        pending = {remote.remote(fn, reference, task): index for index, task in enumerate(tasks)}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             index = pending.pop(done[0])

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
 from generate.config import AtlasConfig, FeatureVisParams
+from generate.models import LoadedModel
 from generate.records import FeatureVisImages, FeatureVisRecord, ReceptiveField
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.fields import RECEPTIVE_FIELDS, receptive_fields
@@ -62,24 +63,45 @@ class FeatureVisStage(Stage):
         if params.diversity > 1:
             passes.append(("diversity", 1.0, params.diversity))
         missing = ctx.missing(self, target, layer_units)
-        total = sum(len(units) for units in missing.values()) * params.steps * sum(g for _, _, g in passes)
-        if not total:
+        # Tasks of a few units, stored as each finishes: a killed run keeps what is done.
+        chunk_size = max(1, params.batch // max(g for _, _, g in passes))
+        tasks = [VisTask(layer, tuple(units[start:start + chunk_size]), params, tuple(passes), self.kind,
+                         self.canvas(ctx, target, layer))
+                 for layer, units in missing.items() for start in range(0, len(units), chunk_size)]
+        if not tasks:
             return
-        with tqdm(total=total, desc=f"featurevis ({self.kind}) {target.model.name} seed {params.seed}", unit="img-step",
-                  disable=not ctx.progress, smoothing=0.05) as bar:
-            for layer, units in missing.items():
-                bar.set_postfix_str(f"{layer}: {len(units)} units")
-                store, size = ctx.store(self, target, layer), self.canvas(ctx, target, layer)
-                # Store in chunks so a killed run keeps what is done.
-                chunk_size = max(1, params.batch // max(g for _, _, g in passes))
-                for start in range(0, len(units), chunk_size):
-                    chunk = units[start:start + chunk_size]
-                    results = {name: visualize(target.model, layer, chunk, params, sign, group,
-                                               _GroupBar(bar, group), self.kind, size)
-                               for name, sign, group in passes}
-                    for unit in chunk:
-                        record, files = _unit_files(unit, results, passes)
-                        store.save(unit, record, files)
+        with tqdm(total=sum(t.weight for t in tasks), desc=f"featurevis ({self.kind}) {target.model.name} seed "
+                  f"{params.seed}", unit="img-step", disable=not ctx.progress, smoothing=0.05) as bar:
+            for index, results in ctx.executor.map(visualize_task, target.model, tasks, bar, lambda t: t.weight):
+                task = tasks[index]
+                store = ctx.store(self, target, task.layer)
+                for unit in task.units:
+                    record, files = _unit_files(unit, results, task.passes)
+                    store.save(unit, record, files)
+
+
+@dataclass(frozen=True)
+class VisTask:
+    """A few units of one layer to visualize, in every pass (positive, negative, diversity)."""
+
+    layer: str
+    units: tuple[int, ...]
+    params: FeatureVisParams
+    passes: tuple[tuple[str, float, int], ...]  # (name, sign, images per unit)
+    kind: str
+    size: int
+
+    @property
+    def weight(self) -> int:
+        """Image-steps: what the progress bar counts."""
+        return len(self.units) * self.params.steps * sum(group for _, _, group in self.passes)
+
+
+def visualize_task(model: LoadedModel, task: VisTask, report) -> dict[str, dict]:
+    """One task's visualizations per pass (runs on a worker)."""
+    return {name: visualize(model, task.layer, list(task.units), task.params, sign, group,
+                            _Reporter(report, group), task.kind, task.size)
+            for name, sign, group in task.passes}
 
 
 def _unit_files(unit: int, results: dict, passes: list) -> tuple[FeatureVisRecord, dict[str, bytes]]:
@@ -100,14 +122,14 @@ def _png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-class _GroupBar:
-    """Counts image-steps on a shared bar: featurevis reports units, each with `group` images."""
+class _Reporter:
+    """Counts image-steps: the optimisation reports units, each with `group` images."""
 
-    def __init__(self, bar: tqdm, group: int):
-        self.bar, self.group = bar, group
+    def __init__(self, report, group: int):
+        self.report, self.group = report, group
 
     def update(self, n: int) -> None:
-        self.bar.update(n * self.group)
+        self.report(n * self.group)
 
 
 class NeuronFeatureVisStage(FeatureVisStage):

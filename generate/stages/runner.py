@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from generate.config import AtlasConfig, ModelEntry, parse_units, resolve_dataset
+from generate.config import AtlasConfig, ModelEntry, parse_units
+from generate.sources import resolve_dataset
 from generate.data import ImageSet, scan_images
 from generate.errors import AtlasError
 from generate.models import load_model
@@ -61,6 +62,8 @@ def plan_targets(config: AtlasConfig, device: torch.device) -> list[Target]:
             control_model = load_model(f"{entry.model}@random:{entry.control}", entry.weights, device, config.store)
             control = Target(entry, control_model, layer_units, scanned[name], pages=False)
         targets.append(Target(entry, model, layer_units, scanned[name], control))
+        if control is not None:
+            control.reference = targets[-1]
     if not targets:
         raise AtlasError("no model left to compute: every model of the config is optional and missing")
     return targets
@@ -103,6 +106,8 @@ def run_variations(ctx: Context, reference: Target, stages: tuple[str, ...]) -> 
         images = scanned[key]
         control = replace(reference.control, images=images) if reference.control else None
         target = replace(reference, images=images, control=control)
+        if control is not None:
+            control.reference = target
         if ctx.progress:
             print(f"variation '{variation.name}'", file=sys.stderr)
         varied_ctx = Context(varied, ctx.store_root, ctx.progress)

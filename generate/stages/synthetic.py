@@ -7,7 +7,8 @@ them in sigma of the unit's dataset activations, z = (a - mean) / std.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from tqdm import tqdm
 from generate.analysis import families
 from generate.analysis.stimuli import BatteryParams, Canvas, Stimulus, battery, curve_stimuli, render, render_batches
 from generate.analysis.tuning import summarise
+from generate.config import FamilyParams
 from generate.errors import AtlasError
 from generate.models import LoadedModel
 from generate.models.layers import PRE, capture, run_until
@@ -46,26 +48,24 @@ def grid_offsets(rf: ReceptiveField, n: int) -> list[tuple[float, float]]:
 
 
 def respond(model: LoadedModel, layer: str, units: list[int], stimuli: list[Stimulus], rf: ReceptiveField,
-            params: BatteryParams, progress: bool = False) -> np.ndarray:
+            params: BatteryParams, report: Callable[[int], None] = lambda n: None) -> np.ndarray:
     """Responses [n_stimuli, n_units] at the central position: each unit's pre-activation (the
-    convention of every stage), the maximum over the grid of stimulus positions."""
+    convention of every stage), the maximum over the grid of stimulus positions. `report(n)` is
+    told of every n images shown."""
     spec = model.layer(layer)
     canvas, field_px, (cy, cx) = stimulus_canvas(model, layer, rf)
-    offsets = grid_offsets(rf, params.position_grid)
     best = np.full((len(stimuli), len(units)), -np.inf, dtype=np.float32)
-    with tqdm(total=len(stimuli) * len(offsets), desc=f"stimuli {model.name} {layer}", unit="img",
-              disable=not progress) as bar:
-        for dy, dx in offsets:
-            shifted = Canvas(canvas.size, (canvas.centre[0] + dy, canvas.centre[1] + dx))
-            start = 0
-            for images in render_batches(stimuli, shifted, field_px, params, BATCH):
-                x = model.preprocess(torch.from_numpy(images).to(model.device))
-                with torch.no_grad(), capture([spec], stop_after=spec) as acts:
-                    run_until(model.module, x)
-                values = acts[layer + PRE][:, units, cy, cx].float().cpu().numpy()
-                best[start:start + len(images)] = np.maximum(best[start:start + len(images)], values)
-                start += len(images)
-                bar.update(len(images))
+    for dy, dx in grid_offsets(rf, params.position_grid):
+        shifted = Canvas(canvas.size, (canvas.centre[0] + dy, canvas.centre[1] + dx))
+        start = 0
+        for images in render_batches(stimuli, shifted, field_px, params, BATCH):
+            x = model.preprocess(torch.from_numpy(images).to(model.device))
+            with torch.no_grad(), capture([spec], stop_after=spec) as acts:
+                run_until(model.module, x)
+            values = acts[layer + PRE][:, units, cy, cx].float().cpu().numpy()
+            best[start:start + len(images)] = np.maximum(best[start:start + len(images)], values)
+            start += len(images)
+            report(len(images))
     return best
 
 
@@ -118,27 +118,57 @@ class SyntheticStage(Stage):
         missing = ctx.missing(self, target)
         if not missing:
             return
-        fields = receptive_fields(ctx, target)
-        params = ctx.config.synthetic
-        stimuli = battery(params)
+        fields, config = receptive_fields(ctx, target), ctx.config
+        tasks = []
         for layer, units in missing.items():
             data = ctx.store(DATASET, target, layer)
             lacking = data.missing(units)
             if lacking:
                 raise AtlasError(f"{target.model.name} {layer}: no dataset statistics for unit(s) {lacking[:5]}: "
                                  f"run `python -m generate exemplars` first")
-            raw = respond(target.model, layer, units, stimuli, fields[layer], params, ctx.progress)
-            swept = sweep_radii(target.model, layer, units, stimuli, raw, fields[layer], params)
-            store, ceiling = ctx.store(self, target, layer), target.model.layer(layer).ceiling
-            for column, unit in enumerate(units):
-                stats = data.load_record(unit, DatasetRecord).stats
-                own, values = swept[unit]
-                drive = families.drives(own, values, stats.mean, stats.std)
-                store.save(unit, SyntheticRecord(
-                    unit=unit, synthetic=summarise(own, drive, params, stats.std),
-                    drive=[round(float(d), 4) for d in drive[:len(stimuli)]],  # the battery's own, for matching
-                    family=families.label(own, values, stats.mean, stats.std, ctx.config.families),
-                    saturated=int((values >= ceiling).sum()) if ceiling is not None else 0))
+            stats = {u: data.load_record(u, DatasetRecord).stats for u in units}
+            size = ctx.executor.chunk_units or len(units)  # here one task a layer: each shown image serves all
+            tasks += [BatteryTask(layer, tuple(units[i:i + size]), {u: (stats[u].mean, stats[u].std) for u in
+                                  units[i:i + size]}, fields[layer], config.synthetic, config.families)
+                      for i in range(0, len(units), size)]
+        images = len(battery(config.synthetic)) * config.synthetic.position_grid ** 2
+        with tqdm(total=images * len(tasks), desc=f"stimuli {target.model.name}", unit="img",
+                  disable=not ctx.progress) as bar:
+            for index, records in ctx.executor.map(battery_task, target.model, tasks, bar, lambda t: images):
+                store = ctx.store(self, target, tasks[index].layer)
+                for record in records:
+                    store.save(record.unit, record)
+
+
+@dataclass(frozen=True)
+class BatteryTask:
+    """Some units of one layer to show the battery to, with their dataset mean and sigma."""
+
+    layer: str
+    units: tuple[int, ...]
+    moments: dict[int, tuple[float, float]]
+    rf: ReceptiveField
+    params: BatteryParams
+    families: FamilyParams
+
+
+def battery_task(model: LoadedModel, task: BatteryTask, report: Callable[[int], None]) -> list[SyntheticRecord]:
+    """Responses (radius sweep included), tuning summaries and family labels (runs on a worker)."""
+    stimuli, units = battery(task.params), list(task.units)
+    raw = respond(model, task.layer, units, stimuli, task.rf, task.params, report)
+    swept = sweep_radii(model, task.layer, units, stimuli, raw, task.rf, task.params)
+    ceiling = model.layer(task.layer).ceiling
+    out = []
+    for unit in units:
+        mean, std = task.moments[unit]
+        own, values = swept[unit]
+        drive = families.drives(own, values, mean, std)
+        out.append(SyntheticRecord(
+            unit=unit, synthetic=summarise(own, drive, task.params, std),
+            drive=[round(float(d), 4) for d in drive[:len(stimuli)]],  # the battery's own, for matching
+            family=families.label(own, values, mean, std, task.families),
+            saturated=int((values >= ceiling).sum()) if ceiling is not None else 0))
+    return out
 
 
 SYNTHETIC = SyntheticStage()

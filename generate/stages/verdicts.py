@@ -1,6 +1,7 @@
 """Verdict stage: "Zoom In"'s four arguments for every unit, beside the same measures on its
-random-init control. This stage only gathers the evidence from the store and measures images
-(generate/analysis/classical.py); the rules are in generate/analysis/verdicts.py."""
+random-init control taken at the trained unit's prediction. This stage only gathers the evidence
+from the store (pictures, records); the measurements and rules are generate/analysis/evidence.py
+and generate/analysis/verdicts.py."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from generate.analysis import classical, verdicts
+from generate.analysis import arcs, classical, verdicts
+from generate.analysis.evidence import Evidence, Picture
 from generate.analysis.families import ORIENTED
-from generate.analysis.verdicts import Evidence
+from generate.analysis.verdicts import Rules
 from generate.errors import AtlasError
-from generate.records import (DatasetRecord, Exemplar, FeatureVisRecord, RotationLayer, RotationRecord,
-                              SyntheticRecord, VerdictRecord)
+from generate.records import DatasetRecord, Exemplar, FeatureVisRecord, RotationLayer, RotationRecord, SyntheticRecord
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.dataset import DATASET
-from generate.stages.featurevis import FeatureVisStage, seed_stages
+from generate.stages.featurevis import seed_stages
+from generate.stages.fields import receptive_fields
 from generate.stages.rotation import ROTATION
 from generate.stages.synthetic import SYNTHETIC
 
@@ -29,14 +31,21 @@ def read_rgb(path: Path) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
+def rules_of(ctx: Context) -> Rules:
+    config = ctx.config
+    return Rules(config.families, config.rotation, config.verdicts, config.arcs,
+                 (config.exemplars.moderate_low, config.exemplars.moderate_high), config.featurevis.neuron_margin)
+
+
 class VerdictStage(Stage):
-    name, version = "verdicts", 3
+    name, version = "verdicts", 4
 
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         config = ctx.config
-        return {"classical": classical.VERSION, "control": target.control.model.key if target.control else None,
+        return {"classical": classical.VERSION, "arcs": arcs.VERSION,
+                "control": target.control.model.key if target.control else None,
                 "families": asdict(config.families), "rotation": asdict(config.rotation),
-                "verdicts": asdict(config.verdicts),
+                "verdicts": asdict(config.verdicts), "arc_params": asdict(config.arcs),
                 "moderate": [config.exemplars.moderate_low, config.exemplars.moderate_high]}
 
     def inputs(self, ctx: Context, target: Target, layer: str) -> list[Input]:
@@ -48,8 +57,7 @@ class VerdictStage(Stage):
         return out
 
     def run(self, ctx: Context, target: Target) -> None:
-        config = ctx.config
-        moderate = (config.exemplars.moderate_low, config.exemplars.moderate_high)
+        rules = rules_of(ctx)
         for layer, units in ctx.missing(self, target).items():
             own = _evidence(ctx, target, layer)
             control = _evidence(ctx, target.control, layer) if target.control else (lambda unit: None)
@@ -59,61 +67,52 @@ class VerdictStage(Stage):
                 if evidence is None:
                     raise AtlasError(f"{target.model.name} {layer}: unit {unit} has no family label yet: "
                                      f"run `python -m generate synthetic` first")
-                record = verdicts.unit_verdicts(evidence, control(unit), config.families, config.rotation,
-                                                config.verdicts, moderate)
-                store.save(unit, VerdictRecord(unit=unit, verdicts=record))
+                store.save(unit, verdicts.unit_verdicts(unit, evidence, control(unit), rules))
 
 
 VERDICTS = VerdictStage()
 
 
-def _crop_orientations(folder: Path, exemplars: list[Exemplar], input_size: int, window: float
-                       ) -> list[classical.Orientation]:
-    out = []
-    for exemplar in exemplars:
-        pixels = read_rgb(folder / exemplar.file)
-        weights = classical.crop_window(tuple(exemplar.box), input_size, pixels.shape[0], window)
-        out.append(classical.structure_orientation(pixels, weights))
-    return out
-
-
-def _featurevis_orientations(stages: dict[int, FeatureVisStage], ctx: Context, target: Target, layer: str,
-                             unit: int) -> dict[int, classical.Orientation]:
-    out = {}
-    for seed, stage in stages.items():
-        store = ctx.store(stage, target, layer)
-        if store.has(unit):
-            pixels = read_rgb(store.file(store.load_record(unit, FeatureVisRecord).positive.files[0]))
-            out[seed] = classical.structure_orientation(pixels, classical.featurevis_window(pixels.shape[0]))
-    return out
+def crop_picture(folder: Path, exemplar: Exemplar, input_size: int) -> Picture:
+    """An exemplar crop, its content mask (False on the grey padding outside the image) and scale."""
+    pixels = read_rgb(folder / exemplar.file)
+    top, left, bottom, right = exemplar.box
+    mask = classical.crop_window(tuple(exemplar.box), input_size, pixels.shape[0], sigma=1e9) > 0
+    return Picture(pixels, mask, pixels.shape[0] / (bottom - top))
 
 
 def _evidence(ctx: Context, target: Target, layer: str) -> Callable[[int], Evidence | None]:
     """A function unit -> everything the verdicts judge for that unit of `target`, from the store."""
     made, turned = ctx.store(SYNTHETIC, target, layer), ctx.store(ROTATION, target, layer)
     data = ctx.store(DATASET, target, layer)
-    stages = seed_stages(ctx.config)
+    visuals = {seed: ctx.store(stage, target, layer) for seed, stage in seed_stages(ctx.config).items()}
     measures = turned.load_record("layer", RotationLayer).families if turned.has("layer") else {}
-    input_size, window = target.model.preprocess.input_size, ctx.config.verdicts.window
+    rf = receptive_fields(ctx, target)[layer]
 
     def gather(unit: int) -> Evidence | None:
         if not made.has(unit):
             return None
-        family = made.load_record(unit, SyntheticRecord).family
-        evidence = Evidence(family=family, measures=measures.get(family.label),
+        synthetic = made.load_record(unit, SyntheticRecord)
+        record = data.load_record(unit, DatasetRecord)
+        evidence = Evidence(family=synthetic.family, tuning=synthetic.synthetic, stats=record.stats,
+                            field_px=rf.field_px, measures=measures.get(synthetic.family.label),
                             rotation=turned.load_record(unit, RotationRecord) if turned.has(unit) else None)
-        if family.label in ORIENTED:
-            record = data.load_record(unit, DatasetRecord)
-            evidence.featurevis = _featurevis_orientations(stages, ctx, target, layer, unit)
-            evidence.strong = _crop_orientations(data.dir, record.exemplars, input_size, window)
-            evidence.moderate = _crop_orientations(data.dir, record.moderate, input_size, window)
+        for seed, store in visuals.items():
+            if store.has(unit):
+                vis = store.load_record(unit, FeatureVisRecord).positive
+                evidence.featurevis[seed] = Picture(read_rgb(store.file(vis.files[0])), objective=vis.objective)
+        evidence.strong = [crop_picture(data.dir, e, rf.input_size) for e in record.exemplars]
+        evidence.moderate = [crop_picture(data.dir, e, rf.input_size) for e in record.moderate]
         return evidence
 
     return gather
 
 
-def oriented_units(ctx: Context, target: Target) -> dict[str, list[int]]:
-    """Per layer, the units labelled with an oriented family: those that get Arguments 1 and 2."""
+def visualized_units(ctx: Context, target: Target, every_unit: bool = False) -> dict[str, list[int]]:
+    """Per layer, the units whose neuron visualizations Argument 1 measures: those labelled with
+    an oriented family (every unit of a calibration model)."""
+    if every_unit:
+        return dict(target.layer_units)
     out = {}
     for layer, units in target.layer_units.items():
         made = ctx.store(SYNTHETIC, target, layer)
@@ -121,12 +120,11 @@ def oriented_units(ctx: Context, target: Target) -> dict[str, list[int]]:
     return out
 
 
-def run_seed_featurevis(ctx: Context, target: Target) -> None:
-    """Feature visualizations at every verdict seed for the oriented units of the model and of
-    its random-init control (Argument 1 needs both)."""
+def run_seed_featurevis(ctx: Context, target: Target, every_unit: bool = False) -> None:
+    """Neuron visualizations at every verdict seed for the trained model's oriented units, and for
+    the same units of its random-init control (Argument 1 measures both at the same predictions)."""
+    units = visualized_units(ctx, target, every_unit)
     for who in (target, target.control):
-        if who is None:
-            continue
-        units = oriented_units(ctx, who)
-        for stage in seed_stages(ctx.config).values():
-            stage.run(ctx, who, units)
+        if who is not None:
+            for stage in seed_stages(ctx.config).values():
+                stage.run(ctx, who, units)

@@ -16,105 +16,20 @@ from typing import Any
 
 import yaml
 
+from generate.config.params import (SECTIONS, ArcParams, BatteryParams, ClaimsParams, ExemplarParams, FamilyParams,
+                                     FeatureVisParams, RotationParams, VerdictParams)
 from generate.errors import AtlasError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["AUTO_DATASET", "AUTO_SOURCE", "REPO_ROOT", "SECTIONS", "SHARED_CIFAR10", "SHARED_IMAGENET",
+           "ArcParams", "AtlasConfig", "BatteryParams", "ClaimsParams", "ExemplarParams", "FamilyParams",
+           "FeatureVisParams", "ModelEntry", "RotationParams", "Variation", "VerdictParams", "display_path",
+           "load_config", "parse_units", "read_yaml"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 SHARED_IMAGENET = REPO_ROOT.parent / "shared" / "datasets" / "imagenet-sample"
 SHARED_CIFAR10 = REPO_ROOT.parent / "shared" / "datasets" / "cifar10"
 AUTO_DATASET = "auto"
 AUTO_SOURCE = "imagenet-sample"  # what 'auto' downloads where ../shared/datasets is absent
-
-
-@dataclass(frozen=True)
-class FeatureVisParams:
-    """Feature visualization (lucent): channel objective, FFT + decorrelated colour."""
-
-    size: int = 96  # side of the optimised image, before lucent's 12 px padding
-    steps: int = 256
-    lr: float = 0.05
-    batch: int = 16  # channels optimised together (on 2 CPU cores 8-16 is fastest per image)
-    seed: int = 0
-    negative: bool = False  # also optimise the negative direction
-    diversity: int = 0  # images in the diversity set (0: none)
-    diversity_weight: float = 100.0  # weight of lucent's diversity objective
-    fft: bool = True  # parameterise the image by its Fourier spectrum (False: plain pixels)
-    decorrelate: bool = True  # ... and its colours by ImageNet's decorrelated colour basis
-    neuron_margin: float = 1.5  # neuron visualizations: canvas = this x the effective receptive field
-
-
-@dataclass(frozen=True)
-class ExemplarParams:
-    """Dataset exemplars and activation statistics, computed in one pass over the dataset."""
-
-    k: int = 9  # top-k images per unit
-    image_size: int = 224  # images are resized (short side) and centre-cropped to this
-    batch: int = 32
-    crop_px: int = 96  # side of each stored exemplar crop
-    stat_samples: int = 16  # random positions per image sampled for quantile estimates ...
-    stat_capacity: int = 4096  # ... of which at most this many per unit are kept (memory stays constant)
-    seed: int = 0
-    # The "moderate" stratum of Argument 2: images whose maximum activation lies in this band,
-    # as fractions of the unit's largest activation over the dataset (the article's strata).
-    moderate_low: float = 0.4
-    moderate_high: float = 0.6
-    max_images: int = 0  # use at most this many images, evenly spaced in path order (0: all)
-
-
-@dataclass(frozen=True)
-class BatteryParams:
-    """Synthetic stimulus battery (generate/stimuli.py)."""
-
-    orientation_step: float = 15.0  # degrees, over 360
-    radii: tuple[float, ...] = (0.12, 0.2, 0.3)  # curve radii as fractions of the receptive field
-    stroke: float = 0.03  # stroke width as a fraction of the receptive field (at least 1.5 px)
-    frequencies: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0)  # grating cycles per receptive field
-    openings: tuple[float, ...] = (45.0, 90.0)  # angle openings, degrees: sharp corners only (an obtuse
-    #                                              corner is the inscribed polyline of an arc, not its rival)
-    hues: int = 12
-    position_grid: int = 3  # a response is the maximum over n x n stimulus positions within half a stride
-    radius_sweeps: int = 3  # curve radii added (x or / radius_factor) while a unit's tuning peaks at an end
-    radius_factor: float = 1.5
-    min_radius_px: float = 2.0  # the sweep stops at arcs this small ...
-    max_radius: float = 0.6  # ... or this large (fraction of the receptive field)
-
-
-@dataclass(frozen=True)
-class FamilyParams:
-    """Family-label criteria (generate/families.py), printed on the Methods page."""
-
-    min_drive: float = 4.0  # sigma: a family's peak drive must reach this
-    curve_over_line: float = 2.0  # curve peak >= this x straight-line peak (same stroke length)
-    opposite_ratio: float = 1 / 3  # drive at the opposite orientation <= this x peak
-    orthogonal_ratio: float = 0.5  # for lines/edges: drive at the orthogonal orientation <= this x peak
-    variant_ratio: float = 1 / 3  # a cosmetic variant's peak >= this x the standard peak ...
-    variant_tolerance: float = 45.0  # ... at an orientation within this many degrees ...
-    variants_needed: int = 2  # ... for at least this many of the 3 variants
-    specificity: float = 1.5  # a family's peak >= this x the peak of its simpler explanation
-    selectivity_ratio: float = 0.5  # hue: worst hue <= this x best; gradient: opposite <= this x peak
-
-
-@dataclass(frozen=True)
-class RotationParams:
-    """Rotation of dataset exemplars (generate/rotation.py) and the verdicts built on it."""
-
-    step: float = 5.0  # degrees between rotations, over 360
-    k: int = 3  # exemplars per unit that are rotated
-    agreement: float = 30.0  # degrees: rotation peak vs synthetic preference, for the joint-tuning verdict
-    coverage: float = 0.9  # fraction of 360 degrees a family must cover (some unit above half its peak)
-    aperture: float = 1.0  # exemplars turn inside a fixed disc of this x the effective field (grey outside)
-    clear_peak: float = 0.2  # a tuning counts for coverage when its resultant length (peakedness) reaches this
-
-
-@dataclass(frozen=True)
-class VerdictParams:
-    """Classical (network-free) measurements behind the verdicts on Arguments 1 and 2
-    (generate/classical.py, generate/verdicts.py), printed on the Methods page."""
-
-    seeds: int = 2  # feature visualizations per unit (seeds featurevis.seed, +1, ...) that must all agree
-    tolerance: float = 22.5  # degrees: measured contour axis vs the unit's synthetic preference (chance: 25%)
-    min_coherence: float = 0.1  # structure-tensor coherence below which an image has no orientation
-    examples_fraction: float = 0.5  # Argument 2: fraction of the strongest exemplars that must agree
-    window: float = 0.15  # Gaussian window on an exemplar crop, sigma as a fraction of the crop side
 
 
 @dataclass(frozen=True)
@@ -152,6 +67,8 @@ class AtlasConfig:
     families: FamilyParams = field(default_factory=FamilyParams)
     rotation: RotationParams = field(default_factory=RotationParams)
     verdicts: VerdictParams = field(default_factory=VerdictParams)
+    arcs: ArcParams = field(default_factory=ArcParams)
+    claims: ClaimsParams = field(default_factory=ClaimsParams)
     variations: tuple[Variation, ...] = ()
     source: str = ""  # the config file this came from (for "Reproduce")
 
@@ -165,9 +82,8 @@ class AtlasConfig:
         return dataclasses.replace(self, **sections, dataset=variation.dataset or self.dataset, variations=())
 
 
-# Sections a variation may change, and their parameter classes.
-VARIABLE = {"featurevis": FeatureVisParams, "exemplars": ExemplarParams, "synthetic": BatteryParams,
-            "families": FamilyParams, "rotation": RotationParams, "verdicts": VerdictParams}
+VARIABLE = SECTIONS  # a variation may change any section
+TOP_LEVEL = ("title", "dataset", "store", "site_url")
 
 
 def _build(cls: type, data: Any, where: str) -> Any:
@@ -267,27 +183,20 @@ def load_config(path: str | Path) -> AtlasConfig:
     data = read_yaml(path)
     if not isinstance(data, dict):
         raise AtlasError(f"config: {path} must be a YAML mapping")
-    known = {"title", "dataset", "store", "site_url", "models", "featurevis", "exemplars", "synthetic", "families", "rotation",
-             "verdicts", "variations"}
+    known = {*TOP_LEVEL, "models", *SECTIONS, "variations"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise AtlasError(f"config: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
     models = data.get("models")
     if not isinstance(models, list) or not models:
         raise AtlasError("config: 'models' must be a non-empty list")
-    for key in ("title", "dataset", "store", "site_url"):
+    for key in TOP_LEVEL:
         if key in data and not isinstance(data[key], str):
             raise AtlasError(f"config: '{key}' must be a string")
-    top = {k: data[k] for k in ("title", "dataset", "store", "site_url") if k in data}
     return AtlasConfig(
-        **top,
+        **{k: data[k] for k in TOP_LEVEL if k in data},
         models=tuple(_model_entry(m, i) for i, m in enumerate(models)),
-        featurevis=_build(FeatureVisParams, data.get("featurevis"), "featurevis"),
-        exemplars=_build(ExemplarParams, data.get("exemplars"), "exemplars"),
-        synthetic=_build(BatteryParams, data.get("synthetic"), "synthetic"),
-        families=_build(FamilyParams, data.get("families"), "families"),
-        rotation=_build(RotationParams, data.get("rotation"), "rotation"),
-        verdicts=_build(VerdictParams, data.get("verdicts"), "verdicts"),
+        **{name: _build(cls, data.get(name), name) for name, cls in SECTIONS.items()},
         variations=_variations(data.get("variations")),
         source=str(path),
     )
@@ -335,20 +244,6 @@ def parse_units(spec: Any, where: str, n_units: int | None = None) -> list[int]:
                 f"unit {bad[0]} out of range for {where}: it has {n_units} units (0-{n_units - 1})"
             )
     return units
-
-
-def resolve_dataset(dataset: str) -> Path | None:
-    """The image folder a `dataset:` value names: a folder as given; a named source
-    (`python -m generate data list`) fetched into the user's cache the first time; for 'auto'
-    the first of ../shared/datasets/imagenet-sample, the cached ImageNet sample, a download of
-    it (unless offline or unreachable), and None: the packaged photos, flagged on every page."""
-    from generate import sources  # pooch and requests: imported only when a dataset is resolved
-
-    if dataset == AUTO_DATASET:
-        return SHARED_IMAGENET if SHARED_IMAGENET.is_dir() else sources.fetch_if_possible(AUTO_SOURCE)
-    if dataset in sources.DATASETS and not Path(dataset).is_dir():
-        return sources.fetch(dataset)
-    return Path(dataset)
 
 
 def display_path(path: str | Path) -> str:
