@@ -13,7 +13,7 @@ from tests.test_site_rotation import add_rotation_and_verdicts
 
 @pytest.mark.parametrize("units, passed, control, expected", [
     (4, 4, 1, claims.SUPPORTED),
-    (4, 2, 0, claims.NOT_SUPPORTED),  # half pass, but fewer than MIN_UNITS
+    (4, 2, 0, claims.NOT_SUPPORTED),  # half pass, but fewer than SEPARATION_MIN
     (6, 3, 2, claims.NOT_SUPPORTED),  # the control passes too often
     (6, 2, 0, claims.NOT_SUPPORTED),  # under half
     (2, 2, 0, claims.INCONCLUSIVE),  # too few units carry the label

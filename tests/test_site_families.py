@@ -17,6 +17,7 @@ from PIL import Image
 
 from generate import site
 from generate.config import BatteryParams, FamilyParams
+from generate.records import Manifest
 from generate.analysis.families import FAMILIES
 from tests.conftest import chromium, overflow, serve, watched_page
 
@@ -57,7 +58,7 @@ def _family(label: str, unit: int) -> dict:
             "preferred": preferred, "strongest_drive": score, "gates": gates}
 
 
-def _synthetic(unit: int) -> dict:
+def _synthetic() -> dict:
     bump = [max(0.0, 3.0 * math.cos(math.radians(t - 135.0))) for t in THETAS]
     return {
         "sigma": 0.5, "orientations": THETAS,
@@ -72,7 +73,6 @@ def _synthetic(unit: int) -> dict:
         "hue": {"hues": [h / 12 for h in range(12)], "drive": [0.1 * h for h in range(12)], "grey": [0.0, 0.1, 0.2, 0.3]},
         "colour_edge": {"red/cyan": 1.5, "yellow/blue": 0.2, "green/magenta": 0.0},
         "centre_surround": {"white in black": 0.3, "black in white": 0.0},
-        "unit_marker": unit,
     }
 
 
@@ -87,7 +87,7 @@ def _layer_store(root: Path, key: str, name: str, units: list[int], labels: list
         for rank in range(2):
             _png(data_dir / f"{unit}.ex{rank}.jpg", (30 * rank, 90, 200))
             exemplar = {"rank": rank, "file": f"{unit}.ex{rank}.jpg", "source": f"photo<{rank}>.jpg",
-                        "activation": 3.0 - rank, "position": [1, 2], "box": [0, 0, 11, 11]}
+                        "source_index": rank, "activation": 3.0 - rank, "position": [1, 2], "box": [0, 0, 11, 11]}
             if heatmaps:
                 _png(data_dir / f"{unit}.ex{rank}.heat.jpg", (250, 0, 0))
                 exemplar["heatmap"] = f"{unit}.ex{rank}.heat.jpg"
@@ -95,12 +95,13 @@ def _layer_store(root: Path, key: str, name: str, units: list[int], labels: list
         stats = {"mean": 0.2, "std": 0.5, "max": 3.0, "fraction_positive": 0.3, "positions": 1000,
                  "quantiles": {"0.5": 0.0, "0.9": 0.9, "0.99": 2.2}, "quantile_sample_size": 100,
                  "histogram": {"low": 0.0, "high": 3.0, "counts": [50, 20, 5, 1]},
-                 "image_max": {"mean": 2.0, "std": 0.5}}
-        (data_dir / f"{unit}.json").write_text(json.dumps({"unit": unit, "exemplars": exemplars, "stats": stats}))
+                 "image_max": {"mean": 2.0, "std": 0.5, "quantiles": {"0.5": 2.0}}}
+        (data_dir / f"{unit}.json").write_text(json.dumps({"unit": unit, "exemplars": exemplars, "moderate": [],
+                                                           "image_maxima": f"{unit}.maxima.npy", "stats": stats}))
         synth_dir = root / stages["synthetic"]
         synth_dir.mkdir(parents=True, exist_ok=True)
         (synth_dir / f"{unit}.json").write_text(json.dumps(
-            {"unit": unit, "synthetic": _synthetic(unit), "family": _family(label, unit)}))
+            {"unit": unit, "synthetic": _synthetic(), "drive": [], "family": _family(label, unit)}))
         if featurevis:
             fv_dir = root / stages["featurevis"]
             _png(fv_dir / f"{unit}.positive.png", (unit * 40 % 255, 100, 50), (16, 16))
@@ -108,7 +109,7 @@ def _layer_store(root: Path, key: str, name: str, units: list[int], labels: list
                 {"unit": unit, "positive": {"files": [f"{unit}.positive.png"], "objective": 1.5}}))
     rf = {"size": 11, "stride": 4.0, "offset_y": 3.5, "offset_x": 3.5, "input_size": 64}
     return {"name": name, "channels": 16, "height": 8, "width": 8, "description": "a test layer",
-            "units": units, "rf": rf, "stages": stages}
+            "units": units, "rf": rf, "stages": stages, "featurevis_seeds": {}}
 
 
 def make_store(root: Path, with_synthetic: bool = True, gallery_families=STIMULUS_FAMILIES,
@@ -143,6 +144,9 @@ def make_store(root: Path, with_synthetic: bool = True, gallery_families=STIMULU
                        "diversity": 0, "diversity_weight": 100.0},
         "exemplars": {"k": 2, "image_size": 64, "batch": 4, "crop_px": 16, "stat_samples": 4, "seed": 0},
         "versions": {"python": "3.11"}, "models": [model],
+        # a run without the synthetic stage: no battery, no family gates, no gallery (the rotation and
+        # verdict parameters are added with their stages, in tests/test_site_rotation.py)
+        "synthetic": {}, "families": {}, "rotation": {}, "verdicts": {}, "gallery": "",
     }
     if with_synthetic:
         gallery = root / "stimuli" / "gallery" / "gallery-0"
@@ -152,14 +156,20 @@ def make_store(root: Path, with_synthetic: bool = True, gallery_families=STIMULU
         (gallery / "gallery.json").write_text(json.dumps({"families": sorted(gallery_families)}))
         manifest.update({"synthetic": asdict(BatteryParams()), "families": asdict(FamilyParams()),
                          "gallery": "stimuli/gallery/gallery-0"})
-        layers[1]["feature_maps"] = {"dir": "tiny-abc/mid.conv/maps-0",
-                                     "files": [{"source": "astronaut<1>.png", "file": "astronaut.png"}]}
+        layers[1]["feature_maps"] = {"dir": "tiny-abc/mid.conv/maps-0", "columns": 6, "files": [
+            {"source": "astronaut<1>.png", "file": "astronaut.png", "photo": "astronaut.photo.jpg"}]}
         _png(root / "tiny-abc" / "mid.conv" / "maps-0" / "astronaut.png", (10, 10, 10), (64, 32))
+        _png(root / "tiny-abc" / "mid.conv" / "maps-0" / "astronaut.photo.jpg", (90, 90, 90), (16, 16))
     return manifest
 
 
+def render(manifest: dict, store: Path, docs: Path) -> None:
+    """Render a hand-written manifest, read as the pipeline's typed manifest."""
+    site.render(Manifest.from_json(manifest), store, docs, progress=False)
+
+
 def render_and_build(root: Path, manifest: dict) -> Path:
-    site.render(manifest, root / "store", root / "docs", progress=False)
+    render(manifest, root / "store", root / "docs")
     site.build(root / "docs", root / "site", strict=True)
     return root / "site"
 
@@ -340,14 +350,14 @@ def test_nav_has_families_and_stimuli(built_site):
 
 def test_stale_strip_is_removed_and_old_manifest_still_builds(tmp_path):
     manifest = make_store(tmp_path / "store")
-    site.render(manifest, tmp_path / "store", tmp_path / "docs", progress=False)
+    render(manifest, tmp_path / "store", tmp_path / "docs")
     assert (tmp_path / "docs" / "img" / "stimuli" / "blank.png").is_file()
     # A store from before the synthetic stage: no labels, no gallery, no control. Every page still
     # renders, the family pages say so, and no gallery file is left behind.
     shutil.rmtree(tmp_path / "store" / "stimuli")
     old = make_store(tmp_path / "store", with_synthetic=False)
-    for key in ("synthetic", "families", "gallery"):
-        assert key not in old
+    assert not old["synthetic"] and not old["families"] and not old["gallery"] and old["models"][0]["control"] is None
+    assert all("synthetic" not in layer["stages"] for layer in old["models"][0]["layers"])
     site_dir = render_and_build(tmp_path, old)
     assert not (tmp_path / "docs" / "img" / "stimuli" / "blank.png").exists()
     assert "not been computed" in (site_dir / "families" / "curve" / "index.html").read_text()
@@ -390,7 +400,7 @@ def test_control_without_labels_is_never_compared(tmp_path):
     manifest = make_store(tmp_path / "store")
     for folder in (tmp_path / "store" / "tiny-random-0-def").rglob("synthetic-0"):
         shutil.rmtree(folder)  # the control's synthetic stage not computed
-    site.render(manifest, tmp_path / "store", tmp_path / "docs", progress=False)
+    render(manifest, tmp_path / "store", tmp_path / "docs")
     methods = (tmp_path / "docs" / "methods.md").read_text()
     assert "| tiny&lt;b&gt;net&lt;/b&gt; | mid.conv | curve | 4 of 6 | – | no control |" in methods
     assert "separates |" not in methods

@@ -17,7 +17,7 @@ from generate.config import ExemplarParams, FamilyParams, RotationParams, Verdic
 from generate.analysis.verdicts import (dataset_examples_criterion, feature_visualization_criterion, joint_tuning_criterion,
                                synthetic_criterion)
 from tests.conftest import chromium, overflow, serve, watched_page
-from tests.test_site_families import _png, _text, make_store, render_and_build
+from tests.test_site_families import _png, _text, make_store, render, render_and_build
 
 ANGLES = [float(a) for a in range(0, 360, 15)]
 TRAINED, CONTROL = "tiny-abc", "tiny-random-0-def"
@@ -53,7 +53,7 @@ def _write(folder: Path, name: str, record: dict) -> None:
 
 def _verdict(passed: bool, score, reason: str, criterion: str, control_passed, control_score) -> dict:
     return {"passed": passed, "score": score, "reason": reason, "criterion": criterion,
-            "control_score": control_score, "control_passed": control_passed}
+            "control_score": control_score, "control_passed": control_passed, "moderate_score": None}
 
 
 def _measured(axis: float, expected: float, agrees: bool) -> dict:
@@ -154,7 +154,7 @@ def add_rotation_and_verdicts(store: Path, manifest: dict) -> dict:
             for rank in range(2):
                 _png(data / f"{unit}.mod{rank}.jpg", (200, 200, 30 * rank))
                 record["moderate"].append({"rank": rank, "file": f"{unit}.mod{rank}.jpg", "source": f"mod{rank}.jpg",
-                                           "activation": 1.5, "position": [1, 1], "box": [0, 0, 11, 11]})
+                                           "source_index": 10 + rank, "activation": 1.5, "position": [1, 1], "box": [0, 0, 11, 11]})
             _write(data, str(unit), record)
     return manifest
 
@@ -266,9 +266,7 @@ def test_criteria_are_rebuilt_when_no_verdict_is_stored(tmp_path):
     manifest = add_rotation_and_verdicts(tmp_path / "store", make_store(tmp_path / "store"))
     for folder in (tmp_path / "store" / TRAINED).rglob("verdicts-0"):
         shutil.rmtree(folder)
-    from generate import site
-
-    site.render(manifest, tmp_path / "store", tmp_path / "docs", progress=False)
+    render(manifest, tmp_path / "store", tmp_path / "docs")
     methods = (tmp_path / "docs" / "methods.md").read_text()
     assert joint_tuning_criterion(RotationParams()).replace("'", "&#39;") in methods
     assert "No verdict has been computed for this atlas." in methods

@@ -11,12 +11,14 @@ line's is its direction (mod 180); an angle's is the direction its vertex points
 from __future__ import annotations
 
 import colorsys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
 
 from generate.analysis.angles import orientations
+from generate.analysis.text import degrees, number
 from generate.config import BatteryParams
 
 INK, PAPER, GREY = 0.0, 1.0, 0.5
@@ -25,6 +27,10 @@ COLOUR_PAIRS = (("red", "cyan"), ("yellow", "blue"), ("green", "magenta"))  # op
 CENTRE_SURROUND = (("white", "black"), ("black", "white"), ("red", "green"), ("green", "red"),
                    ("blue", "yellow"), ("yellow", "blue"))
 NAMED = {"white": (1.0, 1.0, 1.0), "black": (0.0, 0.0, 0.0), "grey": (GREY,) * 3}
+GREY_LEVELS = (0.0, 0.25, 0.75, 1.0)  # the grey patches: the colourless control for hue
+# The stimulus families in the order the gallery shows them.
+FAMILY_ORDER = ("curve", "line", "edge", "angle", "grating", "high_low", "hue", "grey_patch", "colour_edge",
+                "centre_surround", "uniform_disc", "gradient", "blank")
 
 
 def hue_rgb(hue: float) -> tuple[float, float, float]:
@@ -212,7 +218,7 @@ def battery(params: BatteryParams) -> list[Stimulus]:
             for f in params.frequencies for t in orientations(params.orientation_step, 180.0) for p in (0.0, np.pi / 2)]
     out += [Stimulus("high_low", {"orientation": t}) for t in thetas]
     out += [Stimulus("hue", {"hue": h / params.hues}) for h in range(params.hues)]
-    out += [Stimulus("grey_patch", {"level": level}) for level in (0.0, 0.25, 0.75, 1.0)]
+    out += [Stimulus("grey_patch", {"level": level}) for level in GREY_LEVELS]
     out += [Stimulus("colour_edge", {"pair": i, "orientation": t, "a": a, "b": b})
             for i, (a, b) in enumerate(COLOUR_PAIRS) for t in thetas]
     out += [Stimulus("centre_surround", {"centre": c, "surround": s}) for c, s in CENTRE_SURROUND]
@@ -265,3 +271,48 @@ def render_batches(stimuli: list[Stimulus], canvas: Canvas, field_px: float, par
     for start in range(0, len(stimuli), batch):
         images = [render(s, canvas, field_px, params) for s in stimuli[start:start + batch]]
         yield np.stack(images).transpose(0, 3, 1, 2).astype(np.float32)
+
+
+# ------------------------------------------------------------------------------ the battery in words
+
+def battery_counts(params: BatteryParams) -> dict[str, int]:
+    """How many stimuli of each family the battery holds."""
+    return dict(Counter(s.family for s in battery(params)))
+
+
+def family_title(name: str) -> str:
+    return {"high_low": "high-low frequency"}.get(name, name.replace("_", " "))
+
+
+def family_text(name: str, p: BatteryParams) -> str:
+    """What the stimuli of one family are, with these parameters (printed on the Stimuli page)."""
+    step = degrees(p.orientation_step)
+    joined = lambda values, suffix="": ", ".join(f"{number(float(v))}{suffix}" for v in values)  # noqa: E731
+    mid = p.radii[len(p.radii) // 2]
+    text = {
+        "curve": (f"90° arcs of radius {joined(p.radii)} × the receptive field, bulging toward each orientation every "
+                  f"{step}, stroke {number(float(p.stroke))} × the field (at least 1.5 px), in "
+                  f"{len(CURVE_VARIANTS)} cosmetic variants: standard (dark on white), inverted (white on black), "
+                  f"fill (blue/yellow regions meeting along the arc, on grey) and grey (dark on grey)"),
+        "line": (f"straight dark strokes as long as the arc of the middle curve radius ({number(float(mid))} × "
+                 f"field × π/2), every {step}: the straight control for curves"),
+        "edge": (f"light/dark step edges in a disc the size of the field, light side toward each orientation, "
+                 f"every {step}"),
+        "angle": (f"two strokes meeting at the centre with openings {joined(p.openings, '°')}, the vertex pointing "
+                  f"toward each orientation, every {step}"),
+        "grating": (f"sinusoidal gratings of {joined(p.frequencies)} cycles per receptive field, every {step} over "
+                    f"180°, in two phases; a unit's frequency drive is its best orientation and phase"),
+        "high_low": f"fine 2-px binary texture on one side of a boundary and smooth grey on the other, every {step}",
+        "hue": f"{p.hues} fully saturated hues, as discs the size of the field on grey",
+        "grey_patch": (f"grey discs of levels {joined(GREY_LEVELS[:-1])} and {number(GREY_LEVELS[-1])} on grey: "
+                       f"the colourless control for hue"),
+        "colour_edge": ("opponent-colour edges (" + ", ".join(f"{a}/{b}" for a, b in COLOUR_PAIRS)
+                        + f") in a disc the size of the field, every {step}"),
+        "centre_surround": ("a disc of one colour inside an annulus of another (" + ", ".join(
+            f"{c} in {s}" for c, s in CENTRE_SURROUND) + "), on grey"),
+        "uniform_disc": ("uniform discs of each centre colour alone (a quarter of the field wide): the control for "
+                         "centre-surround"),
+        "gradient": f"linear brightness ramps across the field, brightest toward each orientation, every {step}",
+        "blank": "uniform fields of black, grey and white: the baselines every drive is measured from",
+    }
+    return text.get(name, "")

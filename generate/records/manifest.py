@@ -86,6 +86,8 @@ class Manifest(Record):
     families: dict[str, Any]
     rotation: dict[str, Any]
     verdicts: dict[str, Any]
+    arcs: dict[str, Any] = field(default_factory=dict)
+    claims: dict[str, Any] = field(default_factory=dict)
     gallery: str
     versions: dict[str, str]
     models: list[ModelManifest]

@@ -107,6 +107,7 @@ def build_manifest(ctx: Context, targets: list[Target], overrides: dict[str, str
         dataset=dataset_info(targets[0].images),
         featurevis=asdict(config.featurevis), exemplars=asdict(config.exemplars), synthetic=asdict(config.synthetic),
         families=asdict(config.families), rotation=asdict(config.rotation), verdicts=asdict(config.verdicts),
+        arcs=asdict(config.arcs), claims=asdict(config.claims),
         gallery=str(gallery_folder(ctx).relative_to(ctx.store_root)), versions=package_versions(),
         models=[full_model_manifest(ctx, target) for target in targets],
         variations=variations, matching=matching)

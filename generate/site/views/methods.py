@@ -1,0 +1,35 @@
+"""The Methods page: how every number is computed, with this run's parameters, the family gates and
+verdict criteria in words, and the census of trained units against the random-init control."""
+
+from __future__ import annotations
+
+from generate.analysis import claims
+from generate.analysis.families import FAMILIES, ORIENTED
+from generate.site import urls
+from generate.site.views import PageView
+from generate.site.views.context import Site
+from generate.site.views.overview import SEPARATION
+
+
+def _battery(site: Site) -> dict | None:
+    """The battery's parameters as the page lists them."""
+    battery = site.battery
+    if not battery:
+        return None
+    return {"params": battery, "radii": ", ".join(str(r) for r in battery.radii),
+            "openings": "°, ".join(str(o) for o in battery.openings),
+            "frequencies": ", ".join(str(round(f, 1)) for f in battery.frequencies)}
+
+
+def methods_page(site: Site) -> PageView:
+    page = urls.Links(urls.METHODS)
+    census = site.census
+    gates = [{"family": name, "href": page.link(urls.family(name)), "criterion": site.family_criteria[name]}
+             for name in FAMILIES if site.family_criteria.get(name)]
+    models = [{"model": model, "dataset": site.dataset(model)} for model in site.manifest.models]
+    return PageView(urls.METHODS, "methods.md.j2", {
+        "atlas": site.manifest, "census": census, "models": models, "stimuli_href": page.link(urls.STIMULI),
+        "battery": _battery(site) if site.families else None, "families": site.families, "gates": gates,
+        "rotation": site.rotation if census.rotation_computed else None, "oriented": ORIENTED,
+        "verdict_criteria": site.verdict_criteria(), "separation": SEPARATION, "claims_rule": claims.rule_text(),
+        "survives_percent": int(round(100 * claims.SURVIVES, 0))})

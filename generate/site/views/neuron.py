@@ -1,0 +1,139 @@
+"""Neuron pages: one per unit, with its JSON twin, and the tile each unit gets on layer and family pages."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+
+from generate.analysis.census import LayerCensus
+from generate.records import (DatasetRecord, FamilyLabel, FeatureVisRecord, LayerManifest, ModelManifest, Stats,
+                              UnitRef, to_jsonable)
+from generate.site import urls
+from generate.site.charts import histogram
+from generate.site.views import PageView
+from generate.site.views.context import Site
+from generate.site.views.evidence import Pictures, examples, featurevis, seed_pictures
+from generate.site.views.rotation import rotation_section, verdict_rows
+from generate.site.views.tuning import preferred_text, tuning_section
+
+MICROSCOPE_IMAGES = 50_000  # OpenAI Microscope's dataset examples come from the ImageNet validation set
+RELU6_CEILING = 5.999  # an exemplar at least this strong has reached ReLU6's ceiling of 6
+
+
+@dataclass
+class Cell:
+    """A unit as layer and family pages show it: a tile linking to its page."""
+
+    ref: UnitRef
+    has_thumb: bool
+    stats: Stats | None
+    family: FamilyLabel | None
+    preferred: str
+
+
+def _meta(model: ModelManifest, layer: LayerManifest, unit: int, family: FamilyLabel | None) -> dict:
+    """The page's title and description (for search engines and link previews)."""
+    labelled = f" (family: {family.label})" if family else ""
+    return {"title": f"{model.name} / {layer.name} / {unit}",
+            "description": f"Unit {unit} of {layer.name} in {model.name}{labelled}: feature visualization, dataset "
+                           f"examples, synthetic-stimulus tuning, rotation, verdicts and activation statistics."}
+
+
+def _statistics(stats: Stats | None) -> dict | None:
+    if not stats:
+        return None
+    return {"record": stats, "histogram": histogram(stats), "positive_percent": 100 * stats.fraction_positive}
+
+
+def _lede(stats: Stats | None, family: FamilyLabel | None, preferred: str, page: urls.Links) -> dict:
+    lede: dict = {"stats": None, "family": None}
+    if stats:
+        lede["stats"] = {"max": stats.max, "mean": stats.mean, "positive_percent": 100 * stats.fraction_positive,
+                         "sigma_above": (stats.max - stats.mean) / stats.std if stats.std > 0 else None}
+    if family:
+        lede["family"] = {"label": family.label, "href": page.link(urls.family(family.label)), "score": family.score,
+                          "none_passed": family.label in ("texture/other", "unresponsive"),
+                          "runner_up": family.runner_up, "runner_up_score": family.runner_up_score,
+                          "runner_up_passed": family.runner_up_passed, "preferred": preferred}
+    return lede
+
+
+def _nav(ref: UnitRef, units: list[int], position: int, page: urls.Links) -> dict:
+    def neighbour(index: int) -> dict | None:
+        if not 0 <= index < len(units):
+            return None
+        return {"unit": units[index], "href": page.unit(UnitRef(ref.model, ref.layer, units[index]))}
+
+    return {"previous": neighbour(position - 1), "next": neighbour(position + 1),
+            "layer": page.link(urls.layer(ref.model, ref.layer)), "model": page.link(urls.model(ref.model)),
+            "json": page.link(ref.json_url), "json_name": posixpath.basename(ref.json_url)}
+
+
+def _notes(site: Site, model: ModelManifest, layer: LayerManifest, stats: Stats | None,
+           exemplars: list | None) -> dict:
+    relu6 = isinstance(layer.description, str) and "ReLU6" in layer.description
+    saturated = sum(1 for ex in exemplars or [] if ex.activation >= RELU6_CEILING) if relu6 else 0
+    return {"small_dataset": site.dataset(model).images < MICROSCOPE_IMAGES, "saturated": saturated,
+            "examples": len(exemplars or []), "sparse": bool(stats and stats.fraction_positive < 0.01),
+            "field_exceeds_input": layer.rf.size > layer.rf.input_size}
+
+
+def _cite(site: Site, model: ModelManifest, ref: UnitRef) -> dict:
+    return {"key": f"{model.slug.replace('-', '_')}_{ref.layer.replace('.', '_')}_{ref.unit}",
+            "year": site.manifest.created[:4], "weights": model.weights_hash[:12],
+            "permalink": urls.permalink(site.manifest.site_url, ref.page_source)}
+
+
+def _reproduce(site: Site, page: urls.Links) -> dict:
+    manifest = site.manifest
+    overrides = " ".join(f"{key} {value}" for key, value in manifest.overrides.items())
+    command = f"python -m generate atlas --config {manifest.config}" + (f" {overrides}" if overrides else "")
+    return {"command": command, "methods_href": page.link(urls.METHODS)}
+
+
+def _twin(site: Site, model: ModelManifest, layer: LayerManifest, ref: UnitRef, parts: dict) -> str:
+    """The machine-readable twin of a neuron page: every stored result the page shows."""
+    labelled = parts["synthetic"]
+    record = {"model": model.name, "layer": layer.name, "unit": ref.unit, "featurevis": parts["featurevis"],
+              "exemplars": parts["exemplars"], "moderate": parts["moderate"], "stats": parts["stats"],
+              "synthetic": labelled.synthetic if labelled else None, "family": labelled.family if labelled else None,
+              "rotation": parts["rotation"], "verdicts": parts["verdicts"], "receptive_field": layer.rf,
+              "weights_hash": model.weights_hash, "atlas_version": site.manifest.atlas_version}
+    return json.dumps(to_jsonable(record), indent=1)
+
+
+def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: LayerCensus,
+                position: int) -> tuple[PageView, Cell]:
+    """The page of the unit at `position` in its layer, and its tile."""
+    reader, unit = site.reader, layer.units[position]
+    ref = urls.unit(model.slug, layer.name, unit)
+    page = urls.Links(ref.page_source)
+    pictures = Pictures(ref, page)
+    vis = reader.unit(layer, "featurevis", unit, FeatureVisRecord)
+    data = reader.unit(layer, "dataset", unit, DatasetRecord)
+    synthetic, rotation, verdicts = census.labels.get(unit), census.rotation.get(unit), census.verdicts.get(unit)
+    stats = data.stats if data else None
+    family = synthetic.family if synthetic else None
+    preferred = preferred_text(family, layer.rf.field_px)
+    fv_folder = reader.folder(layer, "featurevis")
+    fv, fv_twin = featurevis(vis, fv_folder, seed_pictures(reader, layer, pictures), stats, verdicts, pictures)
+    shown, strong, moderate = examples(data, reader.folder(layer, "dataset"), verdicts, site.moderate_band(), pictures)
+    context = {
+        "atlas": site.manifest, "model": model, "layer": layer, "unit": unit, "dataset": site.dataset(model),
+        "page": _meta(model, layer, unit, family), "lede": _lede(stats, family, preferred, page),
+        "nav": _nav(ref, layer.units, position, page), "fv": fv, "examples": shown, "stats": _statistics(stats),
+        "tuning": tuning_section(synthetic, site.families, site.census.families, page),
+        "rotation": rotation_section(rotation, census.rotation_computed, family.label if family else None,
+                                     site.rotation, page),
+        "verdicts": {"rows": verdict_rows(verdicts), "methods_href": page.link(urls.METHODS, "rotation-and-verdicts")},
+        "notes": _notes(site, model, layer, stats, strong), "cite": _cite(site, model, ref),
+        "reproduce": _reproduce(site, page),
+    }
+    thumbnails = {ref.thumb_url: fv_folder / vis.positive.files[0]} if vis and fv_folder else {}
+    twin = _twin(site, model, layer, ref, {"featurevis": fv_twin, "exemplars": strong, "moderate": moderate,
+                                           "stats": stats, "synthetic": synthetic, "rotation": rotation,
+                                           "verdicts": verdicts})
+    view = PageView(ref.page_source, "neuron.md.j2", context, copies=pictures.copies, thumbnails=thumbnails,
+                    files={ref.json_url: twin})
+    return view, Cell(ref=ref, has_thumb=vis is not None, stats=stats, family=family, preferred=preferred)
