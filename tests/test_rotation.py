@@ -94,7 +94,7 @@ def test_hand_built_family_passes_all_four_arguments(tmp_path, photo_dir):
     # Arguments 1 and 2, measured on images without the network: each seed's feature
     # visualization and most strongest exemplars show contours along the edge (45 k + 90 degrees)
     for unit, v in verdicts.items():
-        assert v["feature_visualization"]["expected_axis"] == (45.0 * unit + 90.0) % 180.0
+        assert v["feature_visualization"]["expected"] == (45.0 * unit + 90.0) % 180.0
         assert len(v["feature_visualization"]["seeds"]) == 2 and v["dataset_examples"]["strong"]
     for key in ("feature_visualization", "dataset_examples"):
         assert sum(v[key]["passed"] for v in verdicts.values()) >= 6, [v[key]["reason"] for v in verdicts.values()]

@@ -13,9 +13,8 @@ from urllib.parse import urljoin
 
 import pytest
 
-from generate.config import ExemplarParams, FamilyParams, RotationParams, VerdictParams
-from generate.analysis.verdicts import (dataset_examples_criterion, feature_visualization_criterion, joint_tuning_criterion,
-                               synthetic_criterion)
+from generate.analysis.verdicts import Rules, criteria
+from generate.config import ArcParams, ExemplarParams, FamilyParams, FeatureVisParams, RotationParams, VerdictParams
 from tests.conftest import chromium, overflow, serve, watched_page
 from tests.test_site_families import _png, _text, make_store, render, render_and_build
 
@@ -56,21 +55,26 @@ def _verdict(passed: bool, score, reason: str, criterion: str, control_passed, c
             "control_score": control_score, "control_passed": control_passed, "moderate_score": None}
 
 
+TEXTS = criteria(Rules(FamilyParams(), RotationParams(), VerdictParams(), ArcParams(), (0.4, 0.6),
+                       FeatureVisParams().neuron_margin))
+
+
 def _measured(axis: float, expected: float, agrees: bool) -> dict:
-    return {"axis": axis, "coherence": 0.4, "distance": min(abs(axis - expected) % 180, 180 - abs(axis - expected) % 180), "agrees": agrees}
+    return {"orientation": axis, "coherence": 0.4, "qualifies": True,
+            "distance": min(abs(axis - expected) % 180, 180 - abs(axis - expected) % 180), "agrees": agrees}
 
 
 def _arguments_1_and_2(unit: int, expected: float, fv_passes: bool, examples_pass: bool, control_passes: bool) -> dict:
     """Stored verdicts on Arguments 1 and 2, with per-seed and per-crop measurements."""
     offset = 0.0 if fv_passes else 40.0
     fv = _verdict(fv_passes, 1 - offset / 90, "2 of 2 seeds agree" if fv_passes else "0 of 2 seeds agree",
-                  feature_visualization_criterion(VerdictParams()), control_passes, 0.9 if control_passes else 0.2)
-    fv.update(expected_axis=expected, seeds=[{"seed": s, **_measured(expected + offset, expected, fv_passes)}
+                  TEXTS["feature_visualization"], control_passes, 0.9 if control_passes else 0.2)
+    fv.update(expected=expected, period=180.0, seeds=[{"seed": s, **_measured(expected + offset, expected, fv_passes)}
                                              for s in (0, 1)])
     examples = _verdict(examples_pass, 1.0 if examples_pass else 0.0, "2 of 2 strongest exemplars agree",
-                        dataset_examples_criterion(VerdictParams(), 0.4, 0.6), control_passes,
+                        TEXTS["dataset_examples"], control_passes,
                         1.0 if control_passes else 0.0)
-    examples.update(expected_axis=expected, moderate_score=0.5,
+    examples.update(expected=expected, period=180.0, moderate_score=0.5,
                     strong=[_measured(expected, expected, examples_pass)] * 2,
                     moderate=[_measured(expected, expected, True), _measured((expected + 60) % 180, expected, False)])
     return {"feature_visualization": fv, "dataset_examples": examples}
@@ -79,11 +83,12 @@ def _arguments_1_and_2(unit: int, expected: float, fv_passes: bool, examples_pas
 def add_rotation_and_verdicts(store: Path, manifest: dict) -> dict:
     """Rotation records (trained and control) and verdicts (trained) for both layers of the fake store,
     with moderate exemplars and a second feature-visualization seed where Argument 1 is stored."""
-    synthetic_text = synthetic_criterion(FamilyParams())
-    joint_text = joint_tuning_criterion(RotationParams())
+    synthetic_text, joint_text = TEXTS["synthetic_examples"], TEXTS["joint_tuning"]
     manifest["rotation"] = asdict(RotationParams())
     manifest["verdicts"] = asdict(VerdictParams())
     manifest["exemplars"] = asdict(ExemplarParams())
+    manifest["arcs"] = asdict(ArcParams())
+    manifest["featurevis"] = {**manifest.get("featurevis", {}), "neuron_margin": FeatureVisParams().neuron_margin}
     model = manifest["models"][0]
     for layer, control in zip(model["layers"], model["control"]["layers"]):
         name = layer["name"]

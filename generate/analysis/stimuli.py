@@ -11,6 +11,7 @@ line's is its direction (mod 180); an angle's is the direction its vertex points
 from __future__ import annotations
 
 import colorsys
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -153,12 +154,27 @@ def grating(canvas: Canvas, orientation: float, cycles_per_field: float, field_p
     return _in_window(canvas, np.repeat(value[..., None], 3, axis=2), field_px / 2)
 
 
+TEXTURE_CELLS = 1024  # the fixed texture of high-low stimuli: 2-px cells, centred on the stimulus
+
+
+@functools.lru_cache(maxsize=4)
+def _cells(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((TEXTURE_CELLS, TEXTURE_CELLS)) > 0.5
+
+
+def _texture(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
+    """2-px binary noise fixed to the stimulus (indexed by position relative to its centre), so
+    the same stimulus drawn on any canvas, or shifted, shows the same texture."""
+    cells = _cells(seed)
+    rows = np.clip(np.floor(-y / 2).astype(int) + TEXTURE_CELLS // 2, 0, TEXTURE_CELLS - 1)
+    cols = np.clip(np.floor(x / 2).astype(int) + TEXTURE_CELLS // 2, 0, TEXTURE_CELLS - 1)
+    return cells[rows, cols].astype(float)
+
+
 def high_low(canvas: Canvas, orientation: float, radius: float, seed: int = 0) -> np.ndarray:
     """Fine texture on the `orientation` side of a boundary through the centre, smooth grey on the other."""
     x, y = canvas.xy
-    rng = np.random.default_rng(seed)
-    texture = rng.random((canvas.size // 2 + 1, canvas.size // 2 + 1)).repeat(2, 0).repeat(2, 1)
-    texture = (texture[:canvas.size, :canvas.size] > 0.5).astype(float)  # 2-px binary noise
+    texture = _texture(x, y, seed)
     n = _unit(orientation)
     side = _side(x * n[0] + y * n[1])
     value = texture * side + GREY * (1 - side)

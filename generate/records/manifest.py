@@ -86,10 +86,10 @@ class Manifest(Record):
     families: dict[str, Any]
     rotation: dict[str, Any]
     verdicts: dict[str, Any]
-    arcs: dict[str, Any] = field(default_factory=dict)
-    claims: dict[str, Any] = field(default_factory=dict)
     gallery: str
     versions: dict[str, str]
     models: list[ModelManifest]
     variations: list[VariationManifest] = field(default_factory=list)
     matching: list[str] = field(default_factory=list)
+    arcs: dict[str, Any] = field(default_factory=dict)
+    claims: dict[str, Any] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from generate.records.base import Record
@@ -67,6 +68,21 @@ class ReceptiveField(Record):
         cy, cx = self.centre(y, x)
         half = (self.effective_size or self.size) / 2
         return (round(cy - half), round(cx - half), round(cy + half), round(cx + half))
+
+    def window(self, position: tuple[int, int], extra: int = 0) -> tuple[int, int, int, int] | None:
+        """A stride-aligned square of input pixels around `position`'s field, and where the
+        position sits in the window's feature map: (top, left, side, index). Inside it the network
+        computes exactly what it computes on the whole image for that position and `extra` more on
+        each side (their fields lie inside, away from the window's borders). None when it would
+        leave the image: then the whole image is needed."""
+        stride = int(round(self.stride))
+        margin = math.ceil(self.size / (2 * stride)) + 1 + extra  # feature positions on each side
+        side = 2 * margin * stride
+        top, left = (position[0] - margin) * stride, (position[1] - margin) * stride
+        size = self.input_size
+        if top < 0 or left < 0 or top + side > size or left + side > size or side >= size:
+            return None
+        return top, left, side, margin
 
     @property
     def field_px(self) -> float:

@@ -11,7 +11,6 @@ curve and their aligned average") come from the same pass.
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import asdict, dataclass
 from typing import Callable
 
@@ -68,17 +67,8 @@ def rotate_about(image: torch.Tensor, centre: tuple[float, float], angles: list[
 
 
 def window_for(rf: ReceptiveField, position: tuple[int, int], size: int) -> tuple[int, int, int, int] | None:
-    """A stride-aligned square of input pixels around `position`'s receptive field, and where
-    the position sits in its feature map: (top, left, side, index). Inside it the network
-    computes exactly what it computes on the whole image (the field lies inside, away from the
-    window's borders). None when it would leave the image: then the whole image is used."""
-    stride = int(round(rf.stride))
-    margin = math.ceil(rf.size / (2 * stride)) + 1  # feature positions on each side
-    side = 2 * margin * stride
-    top, left = (position[0] - margin) * stride, (position[1] - margin) * stride
-    if top < 0 or left < 0 or top + side > size or left + side > size or side >= size:
-        return None
-    return top, left, side, margin
+    """The window of input pixels that computes `position` exactly (ReceptiveField.window)."""
+    return rf.window(position) if size == rf.input_size else None
 
 
 def rotation_responses(model: LoadedModel, layer: str, units: list[int], exemplars: list[Exemplar],

@@ -38,32 +38,45 @@ def stimulus_canvas(model: LoadedModel, layer: str, rf: ReceptiveField) -> tuple
     return Canvas(size, rf.centre(*position)), float(min(rf.size, size)), position
 
 
-def grid_offsets(rf: ReceptiveField, n: int) -> list[tuple[float, float]]:
-    """Stimulus offsets (dy, dx) in pixels: an n x n grid within half a stride of the centre, so a
-    unit whose preferred position falls between feature-map positions is not under-read."""
+def grid_plan(rf: ReceptiveField, n: int) -> dict[tuple[float, float], list[tuple[int, int]]]:
+    """The n x n grid of stimulus offsets within half a stride of the centre, as renders and reads:
+    render offset (dy, dx) in [0, stride) -> the feature-map steps (ky, kx) to read it at. An offset
+    o is the render d = o mod stride read k = (d - o) / stride positions further on: with n = 3 the
+    9 offsets {-s/2, 0, s/2}^2 cost 4 renders, each serving the positions it straddles."""
     if n <= 1:
-        return [(0.0, 0.0)]
-    steps = np.linspace(-rf.stride / 2, rf.stride / 2, n)
-    return [(float(dy), float(dx)) for dy in steps for dx in steps]
+        return {(0.0, 0.0): [(0, 0)]}
+    stride = rf.stride
+    plan: dict[tuple[float, float], list[tuple[int, int]]] = {}
+    for oy in np.linspace(-stride / 2, stride / 2, n):
+        for ox in np.linspace(-stride / 2, stride / 2, n):
+            dy, dx = float(oy % stride), float(ox % stride)
+            plan.setdefault((dy, dx), []).append((int(round((dy - oy) / stride)), int(round((dx - ox) / stride))))
+    return plan
 
 
 def respond(model: LoadedModel, layer: str, units: list[int], stimuli: list[Stimulus], rf: ReceptiveField,
             params: BatteryParams, report: Callable[[int], None] = lambda n: None) -> np.ndarray:
     """Responses [n_stimuli, n_units] at the central position: each unit's pre-activation (the
-    convention of every stage), the maximum over the grid of stimulus positions. `report(n)` is
-    told of every n images shown."""
+    convention of every stage), the maximum over the grid of stimulus positions. Where the field is
+    small only a window around it is drawn and computed (the same values, far fewer pixels).
+    `report(n)` is told of every n images shown."""
     spec = model.layer(layer)
     canvas, field_px, (cy, cx) = stimulus_canvas(model, layer, rf)
+    window = rf.window((cy, cx), extra=1) if canvas.size == rf.input_size else None
+    top, left, side, index = window or (0, 0, canvas.size, None)
+    ry, rx = (index, index) if window else (cy, cx)
     best = np.full((len(stimuli), len(units)), -np.inf, dtype=np.float32)
-    for dy, dx in grid_offsets(rf, params.position_grid):
-        shifted = Canvas(canvas.size, (canvas.centre[0] + dy, canvas.centre[1] + dx))
+    for (dy, dx), reads in grid_plan(rf, params.position_grid).items():
+        shifted = Canvas(side, (canvas.centre[0] - top + dy, canvas.centre[1] - left + dx))
         start = 0
         for images in render_batches(stimuli, shifted, field_px, params, BATCH):
             x = model.preprocess(torch.from_numpy(images).to(model.device))
             with torch.no_grad(), capture([spec], stop_after=spec) as acts:
                 run_until(model.module, x)
-            values = acts[layer + PRE][:, units, cy, cx].float().cpu().numpy()
-            best[start:start + len(images)] = np.maximum(best[start:start + len(images)], values)
+            response = acts[layer + PRE][:, units].float().cpu().numpy()
+            for ky, kx in reads:
+                rows = slice(start, start + len(images))
+                best[rows] = np.maximum(best[rows], response[:, :, ry + ky, rx + kx])
             start += len(images)
             report(len(images))
     return best
@@ -131,10 +144,12 @@ class SyntheticStage(Stage):
             tasks += [BatteryTask(layer, tuple(units[i:i + size]), {u: (stats[u].mean, stats[u].std) for u in
                                   units[i:i + size]}, fields[layer], config.synthetic, config.families)
                       for i in range(0, len(units), size)]
-        images = len(battery(config.synthetic)) * config.synthetic.position_grid ** 2
-        with tqdm(total=images * len(tasks), desc=f"stimuli {target.model.name}", unit="img",
-                  disable=not ctx.progress) as bar:
-            for index, records in ctx.executor.map(battery_task, target.model, tasks, bar, lambda t: images):
+        renders = {layer: len(grid_plan(fields[layer], config.synthetic.position_grid)) for layer in missing}
+        images = len(battery(config.synthetic))
+        with tqdm(total=sum(images * renders[t.layer] for t in tasks), desc=f"stimuli {target.model.name}",
+                  unit="img", disable=not ctx.progress) as bar:
+            for index, records in ctx.executor.map(battery_task, target.model, tasks, bar,
+                                                   lambda t: images * renders[t.layer]):
                 store = ctx.store(self, target, tasks[index].layer)
                 for record in records:
                     store.save(record.unit, record)
