@@ -26,18 +26,23 @@ BLANK_OF = {"standard": 1.0, "inverted": 0.0, "fill": 0.5, "grey": 0.5}  # backg
 
 class Responses:
     """Drives of one unit, indexed by stimulus family and parameters. Which stimuli a query
-    selects does not depend on the unit, so selections are cached per battery: labelling a
-    layer costs one lookup per query, not a scan of the battery."""
+    selects does not depend on the unit, so a battery is indexed once (per family, each
+    parameter as an array) and every query's selection is cached with it: labelling a layer costs
+    one lookup per query, not a scan of the battery."""
 
     def __init__(self, stimuli: list[Stimulus], drive: np.ndarray):
         self.stimuli, self.drive = stimuli, np.asarray(drive)
-        self._index = _selections(stimuli)
+        self._table, self._index = _indexed(stimuli)
 
     def select(self, family: str, **match) -> list[int]:
         key = (family, tuple(sorted(match.items())))
         if key not in self._index:
-            self._index[key] = [i for i, s in enumerate(self.stimuli) if s.family == family and all(
-                np.isclose(s.params[k], v) if isinstance(v, float) else s.params[k] == v for k, v in match.items())]
+            rows, columns = self._table.get(family, (np.zeros(0, dtype=int), {}))
+            keep = np.ones(len(rows), dtype=bool)
+            for name, value in match.items():
+                column = columns[name]
+                keep &= np.isclose(column.astype(float), value) if isinstance(value, float) else column == value
+            self._index[key] = rows[keep].tolist()
         return self._index[key]
 
     def peak(self, family: str, **match) -> tuple[float, dict]:
@@ -52,17 +57,26 @@ class Responses:
         return float(self.drive[index].max()) if index else float("-inf")
 
 
-_SELECTIONS: dict[int, tuple[list[Stimulus], dict]] = {}
+_INDEXED: dict[int, tuple[list[Stimulus], dict, dict]] = {}
 
 
-def _selections(stimuli: list[Stimulus]) -> dict:
-    """The selection cache of one battery (kept while the battery list lives)."""
-    held = _SELECTIONS.get(id(stimuli))
+def _indexed(stimuli: list[Stimulus]) -> tuple[dict, dict]:
+    """A battery's table (family -> (rows, parameter -> values)) and its selection cache, kept
+    while a few batteries are in use (a unit's swept radii make a battery of its own)."""
+    held = _INDEXED.get(id(stimuli))
     if held is None or held[0] is not stimuli:
-        while len(_SELECTIONS) >= 16:  # a few batteries live at once (a unit's swept radii make its own)
-            _SELECTIONS.pop(next(iter(_SELECTIONS)))
-        held = _SELECTIONS[id(stimuli)] = (stimuli, {})
-    return held[1]
+        while len(_INDEXED) >= 16:
+            _INDEXED.pop(next(iter(_INDEXED)))
+        table: dict[str, tuple[list[int], dict[str, list]]] = {}
+        for i, s in enumerate(stimuli):
+            rows, columns = table.setdefault(s.family, ([], {}))
+            rows.append(i)
+            for name, value in s.params.items():
+                columns.setdefault(name, []).append(value)
+        arrays = {family: (np.array(rows), {k: np.array(v, dtype=object) for k, v in columns.items()})
+                  for family, (rows, columns) in table.items()}
+        held = _INDEXED[id(stimuli)] = (stimuli, arrays, {})
+    return held[1], held[2]
 
 
 def drives(stimuli: list[Stimulus], raw: np.ndarray, mean: float, std: float) -> np.ndarray:

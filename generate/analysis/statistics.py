@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from generate.config import ClaimsParams
 from generate.errors import AtlasError
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
@@ -143,17 +144,9 @@ class Conclusion:
 
 
 @dataclass(frozen=True)
-class FamilyRule:
-    """The pre-declared rule: thresholds fixed before the data, printed with every conclusion."""
-
-    alpha: float = 0.01
-    # 7 units is the hard floor at alpha = 0.01 (2^-7 < 0.01); 10 leaves room for units that
-    # tie with their control, which the sign-flip test cannot use.
-    min_units: int = 10
-    n_permutations: int = 10_000  # shuffles, and sign flips, per null
-    n_bootstrap: int = 2_000
-    confidence: float = 0.95
-    seed: int = 0
+class FamilyRule(ClaimsParams):
+    """The pre-declared rule: thresholds fixed before the data (their defaults are the config's
+    `claims:` section), printed with every conclusion."""
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1 or not 0 < self.confidence < 1:

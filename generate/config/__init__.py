@@ -16,12 +16,12 @@ from typing import Any
 
 import yaml
 
-from generate.config.params import (SECTIONS, ArcParams, BatteryParams, ClaimsParams, ExemplarParams, FamilyParams,
-                                     FeatureVisParams, RotationParams, VerdictParams)
+from generate.config.params import (SECTIONS, ArcParams, BatteryParams, CalibrationParams, ClaimsParams,
+                                     ExemplarParams, FamilyParams, FeatureVisParams, RotationParams, VerdictParams)
 from generate.errors import AtlasError
 
 __all__ = ["AUTO_DATASET", "AUTO_SOURCE", "REPO_ROOT", "SECTIONS", "SHARED_CIFAR10", "SHARED_IMAGENET",
-           "ArcParams", "AtlasConfig", "BatteryParams", "ClaimsParams", "ExemplarParams", "FamilyParams",
+           "ArcParams", "AtlasConfig", "BatteryParams", "CalibrationParams", "ClaimsParams", "ExemplarParams", "FamilyParams",
            "FeatureVisParams", "ModelEntry", "RotationParams", "Variation", "VerdictParams", "display_path",
            "load_config", "parse_units", "read_yaml"]
 
@@ -69,6 +69,7 @@ class AtlasConfig:
     verdicts: VerdictParams = field(default_factory=VerdictParams)
     arcs: ArcParams = field(default_factory=ArcParams)
     claims: ClaimsParams = field(default_factory=ClaimsParams)
+    calibration: CalibrationParams = field(default_factory=CalibrationParams)
     variations: tuple[Variation, ...] = ()
     source: str = ""  # the config file this came from (for "Reproduce")
 

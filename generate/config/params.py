@@ -144,7 +144,22 @@ class ClaimsParams:
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class CalibrationParams:
+    """The instrument's calibration on a planted model (generate/models/planted.py), run with the
+    atlas's own parameters on every atlas, and the targets it must meet before the claims may
+    conclude anything."""
+
+    model: str = "planted:curves"  # "" to skip (then every claim reads "instrument not validated")
+    layer: str = "units"
+    images: int = 300  # images of the atlas's dataset the planted model sees (evenly spaced)
+    min_curve_pass: float = 0.9  # each measurement passes at least this share of planted curves ...
+    max_orientation_error: float = 15.0  # ... with this median orientation error (degrees) ...
+    max_distractor_pass: float = 0.1  # ... and at most this share of each distractor kind ...
+    max_random_pass: float = 0.05  # ... and of random units
+
+
 # The sections of an atlas config, and the sections a variation may change.
 SECTIONS = {"featurevis": FeatureVisParams, "exemplars": ExemplarParams, "synthetic": BatteryParams,
             "families": FamilyParams, "rotation": RotationParams, "verdicts": VerdictParams, "arcs": ArcParams,
-            "claims": ClaimsParams}
+            "claims": ClaimsParams, "calibration": CalibrationParams}

@@ -6,6 +6,7 @@ a field that a stage did not compute is an explicit `None`, not a missing key. N
 """
 
 from generate.records.base import Record, to_jsonable
+from generate.records.calibration import Calibration, CalibrationRow, UnitTruth
 from generate.records.manifest import (DatasetInfo, FeatureMapsRef, LayerManifest, Manifest, ModelManifest,
                                        VariationManifest)
 from generate.records.stages import (Check, CurveTuning, DatasetRecord, Exemplar, FamilyLabel, FamilyMeasures,
@@ -15,7 +16,7 @@ from generate.records.stages import (Check, CurveTuning, DatasetRecord, Exemplar
                                      VerdictRecord)
 from generate.records.units import LayerInfo, ReceptiveField, UnitRef
 
-__all__ = ["Check", "CurveTuning", "DatasetInfo", "DatasetRecord", "Exemplar", "FamilyLabel", "FamilyMeasures",
+__all__ = ["Calibration", "CalibrationRow", "UnitTruth", "Check", "CurveTuning", "DatasetInfo", "DatasetRecord", "Exemplar", "FamilyLabel", "FamilyMeasures",
            "FeatureMapsRecord", "FeatureMapsRef", "FeatureVisImages", "FeatureVisRecord", "FrequencyTuning", "Gate",
            "Histogram", "HueTuning", "ImageMaxStats", "LayerInfo", "LayerManifest", "Manifest", "ModelManifest",
            "MosaicPhoto", "ReceptiveField", "Record", "RotationLayer", "RotationRecord", "Stats", "SyntheticRecord",

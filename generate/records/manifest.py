@@ -93,3 +93,4 @@ class Manifest(Record):
     matching: list[str] = field(default_factory=list)
     arcs: dict[str, Any] = field(default_factory=dict)
     claims: dict[str, Any] = field(default_factory=dict)
+    calibration: str | None = None  # store folder of the instrument's calibration record

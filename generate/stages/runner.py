@@ -16,6 +16,7 @@ from generate.data import ImageSet, scan_images
 from generate.errors import AtlasError
 from generate.models import load_model
 from generate.stages.base import Context, Target
+from generate.stages.calibration import CALIBRATION
 from generate.stages.dataset import DATASET
 from generate.stages.featuremaps import FEATURE_MAPS
 from generate.stages.featurevis import FEATURE_VIS
@@ -69,8 +70,10 @@ def plan_targets(config: AtlasConfig, device: torch.device) -> list[Target]:
     return targets
 
 
-def run_target(ctx: Context, target: Target, stages: tuple[str, ...], atlas_featurevis: bool = True) -> None:
-    """Every requested stage for one model and its control, in dependency order."""
+def run_target(ctx: Context, target: Target, stages: tuple[str, ...], atlas_featurevis: bool = True,
+               every_unit: bool = False) -> None:
+    """Every requested stage for one model and its control, in dependency order; `every_unit`:
+    neuron visualizations for every unit, not only the oriented ones (a calibration model)."""
     for who in (target, target.control):
         if who is None:
             continue
@@ -85,7 +88,7 @@ def run_target(ctx: Context, target: Target, stages: tuple[str, ...], atlas_feat
         if atlas_featurevis:
             FEATURE_VIS.run(ctx, target)
         if "verdicts" in stages:
-            run_seed_featurevis(ctx, target)
+            run_seed_featurevis(ctx, target, every_unit)
     if "verdicts" in stages:
         VERDICTS.run(ctx, target)
 
@@ -116,6 +119,28 @@ def run_variations(ctx: Context, reference: Target, stages: tuple[str, ...]) -> 
     return out
 
 
+def run_calibration(ctx: Context, device: torch.device, stages: tuple[str, ...]) -> str | None:
+    """The instrument on the planted model, with this atlas's parameters on a sample of its images;
+    returns the calibration's store folder (None when the config skips it or a stage is missing)."""
+    params = ctx.config.calibration
+    if not params.model or not {"dataset", "synthetic", "rotation", "featurevis", "verdicts"} <= set(stages):
+        return None
+    config = replace(ctx.config, models=(ModelEntry(params.model, {params.layer: "all"}),), variations=(),
+                     exemplars=replace(ctx.config.exemplars, max_images=params.images))
+    (target,) = plan_targets(config, device)
+    target.pages = False
+    if ctx.progress:
+        print(f"calibration on {params.model}", file=sys.stderr)
+    calibration_ctx = Context(config, ctx.store_root, ctx.progress, ctx.executor)
+    run_target(calibration_ctx, target, stages, atlas_featurevis=False, every_unit=True)
+    CALIBRATION.run(calibration_ctx, target)
+    result, folder = CALIBRATION.result(calibration_ctx, target)
+    print(f"calibration: {'passed' if result.passed else 'failed'} "
+          f"({', '.join(f'{r.measurement} {100 * r.curve_pass_rate:.0f}%' for r in result.rows)} of planted curves)",
+          file=sys.stderr)
+    return folder
+
+
 def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages: tuple[str, ...] = STAGES,
             progress: bool = True, overrides: dict[str, str] | None = None) -> Path:
     """Validate, then run the requested stages; returns the manifest path."""
@@ -129,7 +154,10 @@ def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages:
         run_target(ctx, target, stages)
     variations = run_variations(ctx, targets[0], stages) if config.variations else []
     matched = run_matching_stage(ctx, targets) if len(targets) > 1 and "synthetic" in stages else []
-    path = write_manifest(store_root, config.source, build_manifest(ctx, targets, overrides, variations, matched))
+    calibration = run_calibration(ctx, device, stages)
+    manifest = build_manifest(ctx, targets, overrides, variations, matched)
+    manifest.calibration = calibration
+    path = write_manifest(store_root, config.source, manifest)
     n_units = sum(len(u) for t in targets for u in t.layer_units.values())
     print(f"computed {n_units} units in {len(targets)} model(s) in {time.time() - started:.1f} s; "
           f"results in {store_root}", file=sys.stderr)
