@@ -23,6 +23,11 @@ SHARED_IMAGENET = REPO_ROOT.parent / "shared" / "datasets" / "imagenet-sample"
 SHARED_CIFAR10 = REPO_ROOT.parent / "shared" / "datasets" / "cifar10"
 AUTO_DATASET = "auto"
 
+# Dataset images beyond these limits are skipped (named and counted) before any pixel is
+# decoded, so memory stays bounded whatever a folder holds.
+MAX_IMAGE_PIXELS = 89_478_485  # Pillow's decompression-bomb threshold (about 9500 x 9500 pixels)
+MAX_IMAGE_ASPECT = 50  # long side / short side: a model input is a square cut from the middle
+
 
 @dataclass(frozen=True)
 class FeatureVisParams:
