@@ -166,6 +166,20 @@ def test_a_second_run_waits_for_the_lock_saying_who_holds_it(tmp_path, capsys):
     assert (tmp_path / LOCK_NAME).read_text() == "", "released cleanly: nothing to clear next time"
 
 
+def test_a_run_that_leaves_a_new_store_empty_removes_it_and_a_waiting_run_still_gets_the_lock(tmp_path):
+    fresh = tmp_path / "fresh"
+    holder = _hold_lock(fresh, "time.sleep(1)")  # created the store; leaves it empty, so removes it
+    with store_lock(fresh):
+        assert json.loads((fresh / LOCK_NAME).read_text())["pid"] == os.getpid()
+        (fresh / "result.json").write_text("{}")
+    holder.wait()
+    assert sorted(p.name for p in fresh.iterdir()) == [LOCK_NAME, "result.json"], "a store with results stays"
+    with pytest.raises(KeyboardInterrupt):
+        with store_lock(tmp_path / "other"):
+            raise KeyboardInterrupt
+    assert not (tmp_path / "other").exists()
+
+
 def test_the_lock_of_a_killed_run_is_cleared_with_a_note(tmp_path, capsys):
     killed = _hold_lock(tmp_path, "os.kill(os.getpid(), signal.SIGKILL)")
     assert killed.wait() == -signal.SIGKILL

@@ -39,22 +39,40 @@ def describe(holder: dict | None) -> str:
     return f"run {holder.get('pid')} on {holder.get('host')} (since {holder.get('since')})"
 
 
-@contextlib.contextmanager
-def store_lock(root: Path, purpose: str = "compute") -> Iterator[None]:
-    """Hold the store's lock for the duration; waits (saying so) while another run holds it."""
-    path = Path(root) / LOCK_NAME
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+")
-    except OSError as exc:
-        raise write_error(path, exc) from None
-    with handle:
+def _acquire(path: Path) -> IO[str]:
+    """The lock file, open and flock'ed; waits, saying who holds it. A lock file removed while
+    this run waited (by a run that left the store empty) is not the lock any more: take anew."""
+    noted = False
+    while True:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(path, "a+")
+        except OSError as exc:
+            raise write_error(path, exc) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"note: {describe(_holder(handle))} holds the store {root}; waiting for it to finish "
-                  f"(Ctrl-C stops this run)", file=sys.stderr)
+            if not noted:
+                print(f"note: {describe(_holder(handle))} holds the store {path.parent}; waiting for it to "
+                      f"finish (Ctrl-C stops this run)", file=sys.stderr)
+                noted = True
             fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            if os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino:
+                return handle
+        except FileNotFoundError:
+            pass  # removed meanwhile: open the new one
+        handle.close()
+
+
+@contextlib.contextmanager
+def store_lock(root: Path, purpose: str = "compute") -> Iterator[None]:
+    """Hold the store's lock for the duration; waits (saying so) while another run holds it.
+    A store this run created and left empty (bad input stopped it) is removed again."""
+    root = Path(root)
+    created = not root.exists()
+    path = root / LOCK_NAME
+    with _acquire(path) as handle:
         stale = _holder(handle)
         if stale:
             print(f"note: cleared the lock of {describe(stale)}, which ended without releasing it "
@@ -66,12 +84,14 @@ def store_lock(root: Path, purpose: str = "compute") -> Iterator[None]:
             handle.write(json.dumps(me))
             handle.flush()
         except OSError as exc:
-            fcntl.flock(handle, fcntl.LOCK_UN)
             raise write_error(path, exc) from None
         try:
             yield
         finally:
             with contextlib.suppress(OSError):
-                handle.truncate(0)  # empty: released cleanly (the file stays, so waiters share it)
+                handle.truncate(0)  # empty: released cleanly
                 handle.flush()
+                if created and [p.name for p in root.iterdir()] == [LOCK_NAME]:
+                    path.unlink()
+                    root.rmdir()
             fcntl.flock(handle, fcntl.LOCK_UN)

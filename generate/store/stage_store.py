@@ -86,12 +86,11 @@ def remove(path: Path) -> None:
 def write_sealed(path: Path, record: dict[str, Any], files: dict[str, bytes] | None = None) -> None:
     """A JSON and the files it vouches for (written beside it), with their checksums. The old
     JSON goes first and the new one comes last, so a write cut short leaves no JSON at all."""
-    path = Path(path)
-    files = files or {}
-    remove(path)
-    for name, data in files.items():
-        atomic_write(path.parent / name, data)
+    path, files = Path(path), files or {}
     data = json.dumps(record, indent=1).encode()
+    remove(path)
+    for name, content in files.items():
+        atomic_write(path.parent / name, content)
     atomic_write(sums_path(path), checksums(data, files))
     atomic_write(path, data)
 
