@@ -44,6 +44,16 @@ def _common(parser: argparse.ArgumentParser, outputs: bool = False) -> None:
                                                "(overrides site_url in the config)")
 
 
+def _store_command(commands) -> None:
+    store = commands.add_parser("store", help="check a results store: checksums, leftovers; --repair fixes it",
+                                description="Check every stored result against its checksums (and trained models, "
+                                            "dataset caches) and list what is corrupt; exit code 1 if anything is.")
+    store.add_argument("action", choices=["verify"])
+    store.add_argument("--store", type=Path, default=Path("store"), help="the store folder (default: store/)")
+    store.add_argument("--repair", action="store_true",
+                       help="remove what is corrupt and leftover temporaries: the next run recomputes them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generate", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -104,13 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train on this many images, a seeded random subset (gives a separate folder)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
 
-    store = commands.add_parser("store", help="check a results store: checksums, leftovers; --repair fixes it",
-                                description="Check every stored result against its checksums (and trained models, "
-                                            "dataset caches) and list what is corrupt; exit code 1 if anything is.")
-    store.add_argument("action", choices=["verify"])
-    store.add_argument("--store", type=Path, default=Path("store"), help="the store folder (default: store/)")
-    store.add_argument("--repair", action="store_true",
-                       help="remove what is corrupt and leftover temporaries: the next run recomputes them")
+    _store_command(commands)
 
     bench = commands.add_parser("bench", help="benchmark the batched stages against plain lucent / plain forward",
                                 description="Measure, side by side in one run, the feature-visualization and "
