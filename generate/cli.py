@@ -51,6 +51,16 @@ def _offline(parser: argparse.ArgumentParser) -> None:
                         help="never download (as NEURON_ATLAS_OFFLINE=1): use only what is cached or given")
 
 
+def _store_command(commands) -> None:
+    store = commands.add_parser("store", help="check a results store: checksums, leftovers; --repair fixes it",
+                                description="Check every stored result against its checksums (and trained models, "
+                                            "dataset caches) and list what is corrupt; exit code 1 if anything is.")
+    store.add_argument("action", choices=["verify"])
+    store.add_argument("--store", type=Path, default=Path("store"), help="the store folder (default: store/)")
+    store.add_argument("--repair", action="store_true",
+                       help="remove what is corrupt and leftover temporaries: the next run recomputes them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m generate", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train on this many images, a seeded random subset (gives a separate folder)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    _store_command(commands)
+
     bench = commands.add_parser("bench", help="benchmark the batched stages against plain lucent / plain forward",
                                 description="Measure, side by side in one run, the feature-visualization and "
                                             "dataset stages against their naive baselines; print ratios.")
@@ -149,9 +161,13 @@ def _config(args):
                                  site_url=getattr(args, "site_url", None))
 
 
-def _run(args) -> None:
+def _run(args) -> int:
     from generate.models import pick_device
 
+    if args.command == "store":
+        from generate.store.verify import verify_store
+
+        return verify_store(args.store, repair=args.repair)
     if args.command == "layers":
         from generate.models import load_model
 
@@ -174,6 +190,7 @@ def _run(args) -> None:
 
     from generate import site
     from generate.stages import runner
+    from generate.store.lock import store_lock
     from generate.store.manifest import load_manifest
 
     config = _config(args)
@@ -186,8 +203,9 @@ def _run(args) -> None:
         stages = runner.STAGES if args.command == "atlas" else \
             {"exemplars": ("dataset",), "synthetic": ("synthetic",), "featurevis": ("featurevis",)}[args.command]
         overrides = {"--dataset": args.dataset, "--device": args.device if args.device != "auto" else None}
-        runner.compute(config, store, pick_device(args.device), stages, progress,
-                       {k: v for k, v in overrides.items() if v})
+        with store_lock(store):
+            runner.compute(config, store, pick_device(args.device), stages, progress,
+                           {k: v for k, v in overrides.items() if v})
     if args.command in ("atlas", "site"):
         manifest = load_manifest(store, config.source)
         manifest.site_url = config.site_url  # a rendering choice, not a computed result
@@ -220,6 +238,7 @@ def _train(args, device) -> None:
     import torch
 
     from generate.models.cifar import load_settings
+    from generate.store.lock import store_lock
     from generate.train import train
 
     settings = load_settings(args.settings)
@@ -233,8 +252,9 @@ def _train(args, device) -> None:
         raise AtlasError(f"--subset must be at least 2, got {args.subset}")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("subset", args.subset)) if v is not None}
     torch.set_num_threads(os.cpu_count() or 1)
-    results = [train(dataclasses.replace(settings[n], **overrides), args.store, device,
-                     progress=not args.quiet, data_root=args.dataset) for n in names]
+    with store_lock(args.store, purpose="train"):
+        results = [train(dataclasses.replace(settings[n], **overrides), args.store, device,
+                         progress=not args.quiet, data_root=args.dataset) for n in names]
     width = max(len("name"), *(len(n) for n in names))
     print(f"{'name':<{width}}  {'test acc':>8}  {'seconds':>7}  {'status':<7}  folder")
     for result in results:
@@ -255,11 +275,11 @@ def main(argv: list[str] | None = None) -> int:
         # lucent places tensors on CUDA whenever it sees one; hide it before torch is imported.
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
     try:
-        _run(args)
+        code = _run(args)
     except AtlasError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: finished units are kept in the store; rerun to resume", file=sys.stderr)
         return 130
-    return 0
+    return code or 0

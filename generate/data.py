@@ -1,19 +1,36 @@
-"""Image datasets: any folder of images, recursively, or photos that ship inside installed packages."""
+"""Image datasets: any folder of images, recursively, or photos that ship inside installed packages.
+
+An image counts only once it has been decoded whole. Whatever a folder holds (files cut short,
+corrupt data, decompression bombs, absurd sizes, non-images under an image name, unreadable
+files) is skipped, counted by reason and named in one warning line; the pixel and aspect
+limits (config.py) are checked on the header, before decoding, so memory stays bounded.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
+from tqdm import tqdm
 
+from generate.config import MAX_IMAGE_ASPECT, MAX_IMAGE_PIXELS
 from generate.errors import AtlasError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+# What Pillow may open, whatever a file's name says (JPEG covers MPO, the multi-picture JPEG of cameras).
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")
+
+# Why an image is skipped: the labels counted in the warning and on the Methods page.
+EMPTY, UNREADABLE, NOT_AN_IMAGE = "empty file", "unreadable file", "not an image"
+TRUNCATED, CORRUPT, TOO_LARGE, PROPORTIONS = "truncated", "corrupt data", "too large", "absurd proportions"
+NAMES_SHOWN = 10  # files named in the warning line
 
 # Real photographs shipped by scikit-image and matplotlib (no download needed).
 PACKAGED_PHOTOS = {
@@ -27,23 +44,48 @@ PACKAGED_PHOTOS = {
 
 @dataclass(frozen=True)
 class ImageSet:
-    """An ordered list of readable images and a fingerprint of their contents' identity."""
+    """An ordered list of readable images, the files skipped (and why), and a fingerprint of
+    the images' identity."""
 
     name: str
     paths: tuple[Path, ...]
     skipped: tuple[str, ...] = ()
     packaged: bool = False  # the fallback photos shipped in packages: every page must say how few they are
+    skip_reasons: dict[str, str] = field(default_factory=dict, hash=False)  # skipped path -> reason
 
     @property
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
         for path in self.paths:
-            stat = path.stat()
+            try:
+                stat = path.stat()
+            except OSError as exc:
+                raise AtlasError(f"dataset image {path} vanished during the run ({exc.strerror}): rerun") from None
             digest.update(f"{path}|{stat.st_size}|{int(stat.st_mtime)}\n".encode())
         return digest.hexdigest()[:16]
 
+    def skipped_by_reason(self) -> dict[str, int]:
+        """How many files were skipped for each reason, most frequent first."""
+        return dict(Counter(self.skip_reasons.get(p, CORRUPT) for p in self.skipped).most_common())
+
     def __len__(self) -> int:
         return len(self.paths)
+
+
+class ImageReadError(AtlasError):
+    """An image that decoded when the dataset was scanned fails now: it changed during the run.
+
+    Torch re-raises an exception from a DataLoader worker with the worker's traceback as its
+    message; the last line of that traceback is the original message, and all `str` shows."""
+
+    def __str__(self) -> str:
+        text = super().__str__().strip()
+        last = text.splitlines()[-1] if text else text
+        return last.split(f"{type(self).__name__}: ", 1)[-1]
+
+
+class _Rejected(Exception):
+    """An image refused on its header (size limits), before any pixel is decoded."""
 
 
 def packaged_photo_paths() -> list[Path]:
@@ -57,37 +99,73 @@ def packaged_photo_paths() -> list[Path]:
     return [roots[pkg] / f for pkg, files in PACKAGED_PHOTOS.items() for f in files if (roots[pkg] / f).is_file()]
 
 
-def load_rgb(path: Path) -> Image.Image:
-    """Open any supported image as RGB (first frame of GIFs; grey, CMYK, palette, alpha converted).
-    Transparent pixels are composited on white so they do not turn black."""
-    with Image.open(path) as im:
-        im.seek(0)
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-            im = im.convert("RGBA")
-            background = Image.new("RGBA", im.size, (255, 255, 255, 255))
-            return Image.alpha_composite(background, im).convert("RGB")
-        return im.convert("RGB")
+def _size_problem(width: int, height: int) -> str | None:
+    if width * height > MAX_IMAGE_PIXELS:
+        return TOO_LARGE
+    if max(width, height) > MAX_IMAGE_ASPECT * min(width, height):
+        return PROPORTIONS
+    return None
 
 
-def _readable(path: Path) -> bool:
+def _decode_rgb(path: Path, draft: bool = False) -> Image.Image:
+    """Decode the first frame whole, as RGB; raises whatever the file provokes. `draft` lets a
+    JPEG decode at 1/8 scale: every byte of its compressed stream is still read and decoded."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # bomb warnings (the limits below decide) and EXIF chatter
+        with Image.open(path, formats=IMAGE_FORMATS) as im:
+            problem = _size_problem(*im.size)
+            if problem:
+                raise _Rejected(problem)
+            im.seek(0)
+            if draft and im.format in ("JPEG", "MPO"):
+                im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
+            im = ImageOps.exif_transpose(im)  # a decoded copy
+            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                # Transparent pixels are composited on white so they do not turn black.
+                im = im.convert("RGBA")
+                background = Image.new("RGBA", im.size, (255, 255, 255, 255))
+                return Image.alpha_composite(background, im).convert("RGB")
+            return im.convert("RGB")
+
+
+def _reason(exc: BaseException) -> str:
+    """The skip label of an exception raised while decoding."""
+    if isinstance(exc, _Rejected):
+        return str(exc)
+    if isinstance(exc, (Image.DecompressionBombError, MemoryError)):
+        return TOO_LARGE
+    if isinstance(exc, UnidentifiedImageError):
+        return NOT_AN_IMAGE
+    if isinstance(exc, (PermissionError, FileNotFoundError, IsADirectoryError)):
+        return UNREADABLE
+    if isinstance(exc, EOFError) or "truncated" in str(exc).lower() or "broken data stream" in str(exc):
+        return TRUNCATED
+    return CORRUPT
+
+
+def image_problem(path: Path) -> str | None:
+    """Why the image cannot be used (a skip label), or None when it decodes whole."""
     try:
         if path.stat().st_size == 0:
-            return False
-        with Image.open(path) as im:
-            im.verify()
-        return True
-    except Exception:  # PIL raises many types for broken files
-        return False
+            return EMPTY
+        _decode_rgb(path, draft=True)
+    except Exception as exc:  # a hostile file can make Pillow raise any type, MemoryError included
+        return _reason(exc)
+    return None
 
 
-def scan_images(folder: Path | None, max_images: int = 0) -> ImageSet:
-    """All readable images under `folder`, sorted; None means the packaged photos. With
-    max_images, at most that many, evenly spaced in path order (so every class of a dataset
-    sorted by class keeps its share).
+def load_rgb(path: Path) -> Image.Image:
+    """Open any supported image as RGB (first frame of GIFs; grey, CMYK, palette, alpha converted).
+    An image that fails (it must have changed since the scan) raises ImageReadError, one line."""
+    try:
+        return _decode_rgb(path)
+    except Exception as exc:  # any type, as in image_problem
+        raise ImageReadError(f"{path} can no longer be decoded ({_reason(exc)}) although it was when the "
+                             f"dataset was scanned: it changed during the run; rerun") from None
 
-    Unreadable or empty files are skipped, counted and reported; only an empty result is fatal.
-    """
+
+def _list(folder: Path | None, max_images: int) -> tuple[str, list[Path], list[Path]]:
+    """The dataset's name, every image file in it, and those to use (max_images evenly spaced)."""
     if folder is None:
         paths = packaged_photo_paths()
         name = "packaged photos (scikit-image + matplotlib samples)"
@@ -98,20 +176,60 @@ def scan_images(folder: Path | None, max_images: int = 0) -> ImageSet:
             raise AtlasError(f"dataset folder not found: {folder}")
         paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         name = str(folder)
+    chosen = paths
     if 0 < max_images < len(paths):
         picks = np.linspace(0, len(paths) - 1, max_images).round().astype(int)
         name = f"{name} ({max_images} of {len(paths)} images, evenly spaced)"
-        paths = [paths[i] for i in picks]
-    good, bad = [], []
-    for path in paths:
-        (good if _readable(path) else bad).append(path)
+        chosen = [paths[i] for i in picks]
+    return name, paths, chosen
+
+
+def _verdicts(paths: list[Path], every: list[Path], folder: Path | None, cache_root: Path | None) -> dict[Path, str]:
+    """The skip label of each unusable path; verdicts come from the store's scan cache when the
+    file is unchanged, else from decoding it (an unreadable file is tried again next time)."""
+    from generate.store.scan_cache import ScanCache
+
+    cache = ScanCache(cache_root, folder) if cache_root is not None else None
+    bad: dict[Path, str] = {}
+    for path in tqdm(paths, desc="checking images", unit="img", disable=None, leave=False):
+        try:
+            stat = path.stat()
+        except OSError:
+            bad[path] = UNREADABLE
+            continue
+        verdict = cache.get(path, stat) if cache else None
+        if verdict is None:
+            verdict = image_problem(path) or ""
+            if cache and verdict != UNREADABLE:
+                cache.put(path, stat, verdict)
+        if verdict:
+            bad[path] = verdict
+    if cache:
+        cache.save(every)
+    return bad
+
+
+def scan_images(folder: Path | None, max_images: int = 0, cache_root: Path | None = None) -> ImageSet:
+    """All usable images under `folder`, sorted; None means the packaged photos. With
+    max_images, at most that many, evenly spaced in path order (so every class of a dataset
+    sorted by class keeps its share). With `cache_root` (a store), verdicts are reused.
+
+    Files that fail are skipped, counted by reason and named in one warning line; only an empty
+    result is fatal.
+    """
+    name, every, paths = _list(folder, max_images)
+    bad = _verdicts(paths, every, folder, cache_root)
+    good = [p for p in paths if p not in bad]
+    counts = ", ".join(f"{n} {reason}" for reason, n in Counter(bad.values()).most_common())
     if not good:
-        detail = f" ({len(bad)} unreadable or empty file(s))" if bad else ""
-        raise AtlasError(f"no readable images in {name}{detail}")
+        raise AtlasError(f"no readable images in {name}" + (f" ({len(bad)} skipped: {counts})" if bad else ""))
     if bad:
-        shown = ", ".join(str(p) for p in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        print(f"warning: skipped {len(bad)} unreadable or empty image file(s): {shown}", file=sys.stderr)
-    return ImageSet(name, tuple(good), tuple(str(p) for p in bad), packaged=folder is None)
+        shown = [str(p.relative_to(folder) if folder else p.name) for p in list(bad)[:NAMES_SHOWN]]
+        more = f" and {len(bad) - NAMES_SHOWN} more" if len(bad) > NAMES_SHOWN else ""
+        print(f"warning: skipped {len(bad)} of {len(paths)} image files in {name} ({counts}): "
+              f"{', '.join(shown)}{more}", file=sys.stderr)
+    return ImageSet(name, tuple(good), tuple(str(p) for p in bad), skip_reasons={str(p): r for p, r in bad.items()},
+                    packaged=folder is None)
 
 
 def to_model_input(image: Image.Image, size: int) -> np.ndarray:
@@ -125,7 +243,8 @@ def to_model_input(image: Image.Image, size: int) -> np.ndarray:
 
 
 class SquareImages(torch.utils.data.Dataset):
-    """Dataset of square uint8 crops, for a DataLoader."""
+    """Dataset of square uint8 crops, for a DataLoader. Its images passed the scan; one that
+    fails now raises ImageReadError, which reads as one line even from a worker process."""
 
     def __init__(self, images: ImageSet, size: int):
         self.paths, self.size = images.paths, size

@@ -29,7 +29,8 @@ def test_scan_reads_every_format_recursively_and_skips_broken_files(tmp_path, ca
     images = scan_images(tmp_path)
     assert len(images) == 7
     assert sorted(images.skipped) == sorted([str(tmp_path / "broken.png"), str(tmp_path / "empty.jpg")])
-    assert "skipped 2 unreadable or empty image file(s)" in capsys.readouterr().err
+    assert images.skipped_by_reason() == {"not an image": 1, "empty file": 1}
+    assert "warning: skipped 2 of 9 image files" in capsys.readouterr().err
     for path in images.paths:
         image = load_rgb(path)
         assert image.mode == "RGB"
@@ -42,7 +43,7 @@ def test_missing_and_empty_folders_are_clear_errors(tmp_path):
     with pytest.raises(AtlasError, match="dataset folder not found"):
         scan_images(tmp_path / "absent")
     (tmp_path / "bad.jpg").write_bytes(b"junk")
-    with pytest.raises(AtlasError, match="no readable images"):
+    with pytest.raises(AtlasError, match=r"no readable images in .* \(1 skipped: 1 not an image\)"):
         scan_images(tmp_path)
 
 

@@ -1,8 +1,7 @@
-import json
-
 import pytest
 
 from generate.store import TMP_PREFIX, StageStore, atomic_write, clean_temporaries, params_hash
+from generate.store.integrity import read_sealed
 
 
 def test_params_hash_is_order_independent_and_sensitive():
@@ -16,7 +15,7 @@ def test_save_writes_files_then_json_and_missing_tracks_units(tmp_path):
     store.save(1, {"unit": 1}, {"1.png": b"png"})
     assert store.missing([0, 1, 2]) == [0, 2]
     assert store.load(1) == {"unit": 1} and store.file("1.png").read_bytes() == b"png"
-    assert json.loads((store.dir / "params.json").read_text()) == {"x": 1}
+    assert read_sealed(store.dir / "params.json") == {"x": 1}
     other = StageStore(tmp_path, "model-abc", "layer", "stage", {"x": 2})
     assert other.missing([1]) == [1], "different params must not reuse results"
 

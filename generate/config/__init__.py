@@ -31,6 +31,11 @@ SHARED_CIFAR10 = REPO_ROOT.parent / "shared" / "datasets" / "cifar10"
 AUTO_DATASET = "auto"
 AUTO_SOURCE = "imagenet-sample"  # what 'auto' downloads where ../shared/datasets is absent
 
+# Dataset images beyond these limits are skipped (named and counted) before any pixel is
+# decoded, so memory stays bounded whatever a folder holds.
+MAX_IMAGE_PIXELS = 89_478_485  # Pillow's decompression-bomb threshold (about 9500 x 9500 pixels)
+MAX_IMAGE_ASPECT = 50  # long side / short side: a model input is a square cut from the middle
+
 
 @dataclass(frozen=True)
 class ModelEntry:

@@ -4,12 +4,12 @@ recomputes a store key."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from generate.errors import AtlasError
 from generate.records import Manifest
-from generate.store.stage_store import atomic_write
+from generate.store.integrity import CorruptResult, read_sealed
+from generate.store.stage_store import write_sealed
 
 
 def manifest_path(store_root: Path, source: str) -> Path:
@@ -20,7 +20,7 @@ def manifest_path(store_root: Path, source: str) -> Path:
 
 def write_manifest(store_root: Path, source: str, manifest: Manifest) -> Path:
     path = manifest_path(store_root, source)
-    atomic_write(path, json.dumps(manifest.to_json(), indent=1).encode())
+    write_sealed(path, manifest.to_json())
     return path
 
 
@@ -29,4 +29,7 @@ def load_manifest(store_root: Path, source: str) -> Manifest:
     if not path.is_file():
         raise AtlasError(f"no computed results for {source or 'this config'} in {store_root}: "
                          f"run `python -m generate atlas --config {source}` first")
-    return Manifest.from_json(json.loads(path.read_text()))
+    try:
+        return Manifest.from_json(read_sealed(path))
+    except CorruptResult as exc:
+        raise CorruptResult(f"{exc}: rerun `python -m generate atlas --config {source}` to rewrite it") from None
