@@ -199,8 +199,8 @@ def test_neuron_page_shows_rotation_and_both_verdicts(built):
     assert re.search(r"Argument 3 : synthetic examples passed 6 σ gate passed failed, score 3\.5 σ", text), text
     assert re.search(r"Argument 4 : joint tuning passed 0\.9 rotation peak 10° from the synthetic preference; "
                      r"family covers 95% of the circle failed, score n/a", text), text
-    assert f"Criterion: {synthetic_criterion(FamilyParams())}." in text
-    assert f"Criterion: {joint_tuning_criterion(RotationParams())}." in text
+    assert f"Criterion: {TEXTS["synthetic_examples"]}." in text
+    assert f"Criterion: {TEXTS["joint_tuning"]}." in text
     assert "Arguments 1 and 2 are measured on images with classical image processing" in text
     # Arguments 1 and 2: every seed and every crop with its measured axis drawn over it
     assert "Figure 1d." in text and "Figure 2c." in text and "Moderate activations (40–60% of the largest)" in text
@@ -253,9 +253,9 @@ def test_methods_page_has_trained_vs_control_verdict_table(built):
     text = _text(html)
     assert "Rotation and verdicts" in text and 'id="rotation-and-verdicts"' in html
     assert "top 3 dataset examples are turned counter-clockwise through 360° in steps of 5°" in text
-    assert synthetic_criterion(FamilyParams()) in text and joint_tuning_criterion(RotationParams()) in text
-    assert feature_visualization_criterion(VerdictParams()) in text
-    assert dataset_examples_criterion(VerdictParams(), 0.4, 0.6) in text
+    assert TEXTS["synthetic_examples"] in text and TEXTS["joint_tuning"] in text
+    assert TEXTS["feature_visualization"] in text
+    assert TEXTS["dataset_examples"] in text
     rows = [
         r"early\.conv Argument 3: synthetic examples 3 of 4 2 of 4 does not separate: not evidence",
         r"early\.conv Argument 4: joint tuning 3 of 4 0 of 4 separates",
@@ -273,7 +273,7 @@ def test_criteria_are_rebuilt_when_no_verdict_is_stored(tmp_path):
         shutil.rmtree(folder)
     render(manifest, tmp_path / "store", tmp_path / "docs")
     methods = (tmp_path / "docs" / "methods.md").read_text()
-    assert joint_tuning_criterion(RotationParams()).replace("'", "&#39;") in methods
+    assert TEXTS["joint_tuning"].replace("'", "&#39;") in methods
     assert "No verdict has been computed for this atlas." in methods
     neuron = (tmp_path / "docs" / "tiny-net" / "mid.conv" / "1.md").read_text()
     assert "No verdict has been computed for this unit." in neuron and "Figure 9b." in neuron

@@ -46,7 +46,7 @@ def plan_targets(config: AtlasConfig, device: torch.device) -> list[Target]:
         name, folder = dataset_of(config, entry)
         try:
             if name not in scanned:
-                scanned[name] = scan_images(folder, config.exemplars.max_images)
+                scanned[name] = scan_images(folder, config.exemplars.max_images, Path(config.store))
             model = load_model(entry.model, entry.weights, device, config.store)
         except AtlasError as exc:
             if not entry.optional:
@@ -105,7 +105,7 @@ def run_variations(ctx: Context, reference: Target, stages: tuple[str, ...]) -> 
         name, folder = dataset_of(varied, entry)
         key = (name, varied.exemplars.max_images)
         if key not in scanned:
-            scanned[key] = scan_images(folder, varied.exemplars.max_images)
+            scanned[key] = scan_images(folder, varied.exemplars.max_images, Path(varied.store))
         images = scanned[key]
         control = replace(reference.control, images=images) if reference.control else None
         target = replace(reference, images=images, control=control)
