@@ -106,4 +106,4 @@ def load_model(name: str, weights: str | None = None, device: str | torch.device
 
 
 # The families register themselves on import (their heavy imports happen inside the builders).
-from generate.models import cifar, efficientnet, generic, inceptionv1  # noqa: E402,F401
+from generate.models import cifar, efficientnet, generic, inceptionv1, planted  # noqa: E402,F401
