@@ -184,12 +184,9 @@ def _list(folder: Path | None, max_images: int) -> tuple[str, list[Path], list[P
     return name, paths, chosen
 
 
-def _verdicts(paths: list[Path], every: list[Path], folder: Path | None, cache_root: Path | None) -> dict[Path, str]:
+def _verdicts(paths: list[Path], folder: Path | None, cache) -> dict[Path, str]:
     """The skip label of each unusable path; verdicts come from the store's scan cache when the
     file is unchanged, else from decoding it (an unreadable file is tried again next time)."""
-    from generate.store.scan_cache import ScanCache
-
-    cache = ScanCache(cache_root, folder) if cache_root is not None else None
     bad: dict[Path, str] = {}
     for path in tqdm(paths, desc="checking images", unit="img", disable=None, leave=False):
         try:
@@ -204,8 +201,6 @@ def _verdicts(paths: list[Path], every: list[Path], folder: Path | None, cache_r
                 cache.put(path, stat, verdict)
         if verdict:
             bad[path] = verdict
-    if cache:
-        cache.save(every)
     return bad
 
 
@@ -217,12 +212,17 @@ def scan_images(folder: Path | None, max_images: int = 0, cache_root: Path | Non
     Files that fail are skipped, counted by reason and named in one warning line; only an empty
     result is fatal.
     """
+    from generate.store.scan_cache import ScanCache
+
     name, every, paths = _list(folder, max_images)
-    bad = _verdicts(paths, every, folder, cache_root)
+    cache = ScanCache(cache_root, folder) if cache_root is not None else None
+    bad = _verdicts(paths, folder, cache)
     good = [p for p in paths if p not in bad]
     counts = ", ".join(f"{n} {reason}" for reason, n in Counter(bad.values()).most_common())
     if not good:
         raise AtlasError(f"no readable images in {name}" + (f" ({len(bad)} skipped: {counts})" if bad else ""))
+    if cache:
+        cache.save(every)  # only a usable dataset leaves its verdicts in the store
     if bad:
         shown = [str(p.relative_to(folder) if folder else p.name) for p in list(bad)[:NAMES_SHOWN]]
         more = f" and {len(bad) - NAMES_SHOWN} more" if len(bad) > NAMES_SHOWN else ""

@@ -34,6 +34,7 @@ from generate.errors import AtlasError
 from generate.models.cifar import (CIFAR10_MEAN, CIFAR10_STD, CLASSES, INPUT_SIZE, RECIPE, SmallCNN, TrainSettings,
                                    folder_settings, trained_folder)
 from generate.store import atomic_write
+from generate.store.stage_store import write_sealed
 
 MOMENTUM, WEIGHT_DECAY, LABEL_SMOOTHING = 0.9, 5e-4, 0.1
 EVAL_BATCH = 500
@@ -256,9 +257,10 @@ def train(settings: TrainSettings, store_root: str | Path, device: str | torch.d
     }
     buffer = io.BytesIO()
     torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buffer)
-    atomic_write(folder / "weights.pt", buffer.getvalue())
-    atomic_write(folder / "settings.json", json.dumps(dataclasses.asdict(settings), indent=1).encode())
-    atomic_write(folder / "metrics.json", json.dumps(metrics, indent=1).encode())  # last: marks it complete
+    # metrics.json last, with the checksums of the weights and settings: it marks the training complete
+    write_sealed(folder / "metrics.json", metrics, {
+        "weights.pt": buffer.getvalue(),
+        "settings.json": json.dumps(dataclasses.asdict(settings), indent=1).encode()})
     # As load_trained gives it: on the CPU in the default memory format, so outputs match exactly.
     model = model.cpu().to(memory_format=torch.contiguous_format)
     return TrainedModel(settings, folder, metrics, reused=False, model=model)

@@ -99,16 +99,24 @@ def test_verify_lists_problems_and_repair_leaves_a_sound_store(tmp_path, capsys)
     assert main(["store", "verify", "--store", str(tmp_path / "absent")]) == 2
 
 
-def test_verify_checks_trained_models_by_loading_them(tmp_path, capsys):
+def test_verify_checks_trained_models_by_their_checksums(tmp_path, capsys):
+    """A flipped byte in weights.pt still loads in torch: only the checksums written with
+    metrics.json (the completion marker of a training) can catch it."""
+    import io
+
     import torch
 
+    from generate.store.stage_store import write_sealed
+
     folder = tmp_path / "trained" / "cnn-0123456789ab"
-    folder.mkdir(parents=True)
-    torch.save({"w": torch.ones(3)}, folder / "weights.pt")
-    for name in ("settings.json", "metrics.json"):
-        (folder / name).write_text("{}")
+    buffer = io.BytesIO()
+    torch.save({"w": torch.ones(3)}, buffer)
+    write_sealed(folder / "metrics.json", {"test_accuracy": 0.5}, {"weights.pt": buffer.getvalue(),
+                                                                   "settings.json": b"{}"})
     assert verify_store(tmp_path) == 0
-    (folder / "weights.pt").write_bytes((folder / "weights.pt").read_bytes()[:100])
+    weights = bytearray((folder / "weights.pt").read_bytes())
+    weights[-20] ^= 0xFF
+    (folder / "weights.pt").write_bytes(bytes(weights))
     assert verify_store(tmp_path) == 1
     assert f"corrupt: {folder / 'metrics.json'}: " in capsys.readouterr().out
     assert verify_store(tmp_path, repair=True) == 0 and not (folder / "metrics.json").exists()

@@ -27,6 +27,7 @@ from generate.models import register_model
 from generate.models.base import Built, Preprocess, load_state_dict
 from generate.models.generic import module_paths
 from generate.store import params_hash
+from generate.store.integrity import problem, sums_path
 
 DEFAULT_SETTINGS = REPO_ROOT / "configs" / "cifar.yaml"
 DEFAULT_STORE = Path("store")  # relative to the current directory, as for the atlas
@@ -171,6 +172,12 @@ def folder_settings(folder: Path) -> TrainSettings:
     return settings_from_dict(json.loads(path.read_text()), str(path))
 
 
+def _finished(folder: Path) -> bool:
+    """A training whose metrics.json (the completion marker) and the files it vouches for are intact."""
+    metrics = folder / "metrics.json"
+    return metrics.is_file() and (not sums_path(metrics).is_file() or problem(metrics) is None)
+
+
 def locate(name: str, weights: str | None = None, store_root: str | Path | None = None,
            need_weights: bool = True) -> tuple[TrainSettings, Path | None]:
     """Settings and weights file of `cifar:NAME`.
@@ -192,8 +199,8 @@ def locate(name: str, weights: str | None = None, store_root: str | Path | None 
         if settings.name != name:
             raise AtlasError(f"{folder} holds the trained model '{settings.name}', not '{name}'")
         file = path if path.is_file() else folder / "weights.pt"
-        if need_weights and not (folder / "metrics.json").is_file():
-            raise AtlasError(f"{folder} is an unfinished training (no metrics.json): rerun "
+        if need_weights and not _finished(folder):
+            raise AtlasError(f"{folder} is an unfinished or damaged training: rerun "
                              f"`python -m generate train --name {name}`")
         return settings, file if need_weights else None
     listed = load_settings(DEFAULT_SETTINGS) if DEFAULT_SETTINGS.is_file() else {}
@@ -203,7 +210,7 @@ def locate(name: str, weights: str | None = None, store_root: str | Path | None 
         folder = trained_folder(settings, store_root)
         if not need_weights:
             return settings, None
-        if (folder / "metrics.json").is_file():
+        if _finished(folder):
             return settings, folder / "weights.pt"
         others = f"; or set weights: to a trained folder of it: {', '.join(map(str, completed))}" if completed else ""
         raise AtlasError(f"cifar:{name} is not trained yet: run `python -m generate train --name {name}`{others}")

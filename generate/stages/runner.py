@@ -37,36 +37,46 @@ def dataset_of(config: AtlasConfig, entry: ModelEntry | None = None) -> tuple[st
     return name, resolve_dataset(name)
 
 
+def _layer_units(entry: ModelEntry, model) -> dict[str, list[int]]:
+    """The entry's units per layer, checked against the model, in execution order."""
+    layer_units = {}
+    for layer, spec in entry.layers.items():
+        model.layer(layer)  # raises with the list of valid names
+        layer_units[layer] = parse_units(spec, f"{entry.model} {layer}", model.infos[layer].channels)
+    return {name: layer_units[name] for name in sorted(layer_units, key=lambda n: model.infos[n].order)}
+
+
 def plan_targets(config: AtlasConfig, device: torch.device) -> list[Target]:
-    """Load every model and check every layer, unit and dataset before anything is written.
-    An `optional` model whose weights are missing is skipped with a note."""
-    targets = []
-    scanned: dict[str, ImageSet] = {}
+    """Load every model and check every layer, unit and dataset before anything is written (the
+    image scan, which caches its verdicts in the store, comes last). An `optional` model whose
+    weights or images are missing is skipped with a note."""
+    loaded = []
     for entry in config.models:
-        name, folder = dataset_of(config, entry)
         try:
-            if name not in scanned:
-                scanned[name] = scan_images(folder, config.exemplars.max_images, Path(config.store))
+            name, folder = dataset_of(config, entry)
+            if folder is not None and not folder.is_dir():
+                raise AtlasError(f"dataset folder not found: {folder}")
             model = load_model(entry.model, entry.weights, device, config.store)
         except AtlasError as exc:
             if not entry.optional:
                 raise
             print(f"note: skipping optional model {entry.model}: {exc}", file=sys.stderr)
             continue
-        layer_units = {}
-        for layer, spec in entry.layers.items():
-            model.layer(layer)  # raises with the list of valid names
-            layer_units[layer] = parse_units(spec, f"{entry.model} {layer}", model.infos[layer].channels)
-        layer_units = {name: layer_units[name] for name in sorted(layer_units, key=lambda n: model.infos[n].order)}
         control = None
         if entry.control is not None and not model.random_init:
-            control_model = load_model(f"{entry.model}@random:{entry.control}", entry.weights, device, config.store)
-            control = Target(entry, control_model, layer_units, scanned[name], pages=False)
+            control = load_model(f"{entry.model}@random:{entry.control}", entry.weights, device, config.store)
+        loaded.append((entry, name, folder, model, control, _layer_units(entry, model)))
+    if not loaded:
+        raise AtlasError("no model left to compute: every model of the config is optional and missing")
+    scanned: dict[str, ImageSet] = {}
+    targets = []
+    for entry, name, folder, model, control_model, layer_units in loaded:
+        if name not in scanned:
+            scanned[name] = scan_images(folder, config.exemplars.max_images, Path(config.store))
+        control = Target(entry, control_model, layer_units, scanned[name], pages=False) if control_model else None
         targets.append(Target(entry, model, layer_units, scanned[name], control))
         if control is not None:
             control.reference = targets[-1]
-    if not targets:
-        raise AtlasError("no model left to compute: every model of the config is optional and missing")
     return targets
 
 
