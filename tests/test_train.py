@@ -74,7 +74,7 @@ def test_small_cnn_layers_are_readable_and_fire_once():
 
 def test_training_writes_a_complete_folder(workdir, tiny_cifar):
     done = load_trained(workdir / "store" / "trained" / TINY.folder_name)
-    assert {p.name for p in done.folder.iterdir()} == {"weights.pt", "settings.json", "metrics.json"}
+    assert {p.name for p in done.folder.iterdir()} == {"weights.pt", "settings.json", "metrics.json", "metrics.sums"}
     assert json.loads((done.folder / "settings.json").read_text()) == dataclasses.asdict(TINY)
     metrics = done.metrics
     assert len(metrics["train_loss"]) == TINY.epochs and all(np.isfinite(metrics["train_loss"]))
