@@ -65,6 +65,8 @@ class AtlasConfig:
     dataset: str = AUTO_DATASET
     store: str = "store"
     site_url: str = ""
+    executor: str = "local"  # where stage tasks run: local | ray
+    ray_address: str = ""  # with ray: 'auto', 'HOST:PORT', or '' for a local cluster
     models: tuple[ModelEntry, ...] = ()
     featurevis: FeatureVisParams = field(default_factory=FeatureVisParams)
     exemplars: ExemplarParams = field(default_factory=ExemplarParams)
@@ -89,7 +91,7 @@ class AtlasConfig:
 
 
 VARIABLE = SECTIONS  # a variation may change any section
-TOP_LEVEL = ("title", "dataset", "store", "site_url")
+TOP_LEVEL = ("title", "dataset", "store", "site_url", "executor", "ray_address")
 
 
 def _build(cls: type, data: Any, where: str) -> Any:

@@ -57,7 +57,9 @@ class BatteryParams:
     openings: tuple[float, ...] = (45.0, 90.0)  # angle openings, degrees: sharp corners only (an obtuse
     #                                              corner is the inscribed polyline of an arc, not its rival)
     hues: int = 12
-    position_grid: int = 3  # a response is the maximum over n x n stimulus positions within half a stride
+    # A response is the maximum over stimulus positions within half a stride of the centre: 1, the
+    # centre alone; 2, the centre and the four half-stride diagonals (2 renders); 3, the 3 x 3 grid (4).
+    position_grid: int = 2
     radius_sweeps: int = 3  # curve radii added (x or / radius_factor) while a unit's tuning peaks at an end
     radius_factor: float = 1.5
     min_radius_px: float = 2.0  # the sweep stops at arcs this small ...

@@ -17,6 +17,7 @@ from generate.errors import AtlasError
 from generate.models import load_model
 from generate.stages.base import Context, Target
 from generate.stages.calibration import CALIBRATION
+from generate.stages.executor import Executor
 from generate.stages.dataset import DATASET
 from generate.stages.featuremaps import FEATURE_MAPS
 from generate.stages.featurevis import FEATURE_VIS
@@ -83,23 +84,27 @@ def plan_targets(config: AtlasConfig, device: torch.device) -> list[Target]:
 def run_target(ctx: Context, target: Target, stages: tuple[str, ...], atlas_featurevis: bool = True,
                every_unit: bool = False) -> None:
     """Every requested stage for one model and its control, in dependency order; `every_unit`:
-    neuron visualizations for every unit, not only the oriented ones (a calibration model)."""
+    neuron visualizations for every unit, not only the oriented ones (a calibration model). A shard
+    runs the unit-level stages only: the layer-level ones (feature-map mosaics, rotation, and the
+    verdicts that need it) wait for every unit of the layer."""
+    whole = ctx.shard is None
     for who in (target, target.control):
         if who is None:
             continue
         if "dataset" in stages:
             DATASET.run(ctx, who)
-            FEATURE_MAPS.run(ctx, who)
+            if whole:
+                FEATURE_MAPS.run(ctx, who)
         if "synthetic" in stages:
             SYNTHETIC.run(ctx, who)
-        if "rotation" in stages:
+        if "rotation" in stages and whole:
             ROTATION.run(ctx, who)
     if "featurevis" in stages:
         if atlas_featurevis:
             FEATURE_VIS.run(ctx, target)
         if "verdicts" in stages:
             run_seed_featurevis(ctx, target, every_unit)
-    if "verdicts" in stages:
+    if "verdicts" in stages and whole:
         VERDICTS.run(ctx, target)
 
 
@@ -152,23 +157,28 @@ def run_calibration(ctx: Context, device: torch.device, stages: tuple[str, ...])
 
 
 def compute(config: AtlasConfig, store_root: Path, device: torch.device, stages: tuple[str, ...] = STAGES,
-            progress: bool = True, overrides: dict[str, str] | None = None) -> Path:
-    """Validate, then run the requested stages; returns the manifest path."""
+            progress: bool = True, overrides: dict[str, str] | None = None, executor: Executor | None = None,
+            shard: tuple[int, int] | None = None) -> Path | None:
+    """Validate, then run the requested stages; returns the manifest path. With `shard` (k, n), only
+    the unit-level stages of the k-th part of the units run (no manifest: the run after the merge
+    completes the layer-level stages and writes it)."""
     targets = plan_targets(config, device)
     removed = clean_temporaries(store_root)
     if removed:
         print(f"note: removed {removed} temporary file(s) left by an interrupted run", file=sys.stderr)
     started = time.time()
-    ctx = Context(config, Path(store_root), progress)
+    ctx = Context(config, Path(store_root), progress, executor or Executor(), shard)
+    ctx.assign_shards(targets)
     for target in targets:
         run_target(ctx, target, stages)
+    n_units = sum(len(ctx.owned(t, layer, units)) for t in targets for layer, units in t.layer_units.items())
+    print(f"computed {n_units} units in {len(targets)} model(s) in {time.time() - started:.1f} s"
+          + (f" (shard {shard[0] + 1} of {shard[1]})" if shard else "") + f"; results in {store_root}",
+          file=sys.stderr)
+    if shard:
+        return None
     variations = run_variations(ctx, targets[0], stages) if config.variations else []
     matched = run_matching_stage(ctx, targets) if len(targets) > 1 and "synthetic" in stages else []
-    calibration = run_calibration(ctx, device, stages)
     manifest = build_manifest(ctx, targets, overrides, variations, matched)
-    manifest.calibration = calibration
-    path = write_manifest(store_root, config.source, manifest)
-    n_units = sum(len(u) for t in targets for u in t.layer_units.values())
-    print(f"computed {n_units} units in {len(targets)} model(s) in {time.time() - started:.1f} s; "
-          f"results in {store_root}", file=sys.stderr)
-    return path
+    manifest.calibration = run_calibration(ctx, device, stages)
+    return write_manifest(store_root, config.source, manifest)

@@ -38,19 +38,28 @@ def stimulus_canvas(model: LoadedModel, layer: str, rf: ReceptiveField) -> tuple
     return Canvas(size, rf.centre(*position)), float(min(rf.size, size)), position
 
 
-def grid_plan(rf: ReceptiveField, n: int) -> dict[tuple[float, float], list[tuple[int, int]]]:
-    """The n x n grid of stimulus offsets within half a stride of the centre, as renders and reads:
-    render offset (dy, dx) in [0, stride) -> the feature-map steps (ky, kx) to read it at. An offset
-    o is the render d = o mod stride read k = (d - o) / stride positions further on: with n = 3 the
-    9 offsets {-s/2, 0, s/2}^2 cost 4 renders, each serving the positions it straddles."""
+def grid_offsets(rf: ReceptiveField, n: int) -> list[tuple[float, float]]:
+    """Stimulus offsets (dy, dx) within half a stride of the centre: 1, the centre alone; 2, the
+    centre and the four half-stride diagonals (a quincunx); 3, the full 3 x 3 grid."""
+    half = rf.stride / 2
     if n <= 1:
-        return {(0.0, 0.0): [(0, 0)]}
+        return [(0.0, 0.0)]
+    if n == 2:
+        return [(0.0, 0.0)] + [(sy * half, sx * half) for sy in (-1, 1) for sx in (-1, 1)]
+    steps = np.linspace(-half, half, n)
+    return [(float(dy), float(dx)) for dy in steps for dx in steps]
+
+
+def grid_plan(rf: ReceptiveField, n: int) -> dict[tuple[float, float], list[tuple[int, int]]]:
+    """The grid of stimulus offsets as renders and reads: render offset (dy, dx) in [0, stride) ->
+    the feature-map steps (ky, kx) to read it at. An offset o is the render d = o mod stride read
+    k = (d - o) / stride positions further on, so each render serves every offset it straddles:
+    the quincunx costs 2 renders, the 3 x 3 grid 4."""
     stride = rf.stride
     plan: dict[tuple[float, float], list[tuple[int, int]]] = {}
-    for oy in np.linspace(-stride / 2, stride / 2, n):
-        for ox in np.linspace(-stride / 2, stride / 2, n):
-            dy, dx = float(oy % stride), float(ox % stride)
-            plan.setdefault((dy, dx), []).append((int(round((dy - oy) / stride)), int(round((dx - ox) / stride))))
+    for oy, ox in grid_offsets(rf, n):
+        dy, dx = float(oy % stride), float(ox % stride)
+        plan.setdefault((dy, dx), []).append((int(round((dy - oy) / stride)), int(round((dx - ox) / stride))))
     return plan
 
 
@@ -91,27 +100,37 @@ def _peak_radius(stimuli: list[Stimulus], raw: np.ndarray) -> float:
 def sweep_radii(model: LoadedModel, layer: str, units: list[int], stimuli: list[Stimulus], raw: np.ndarray,
                 rf: ReceptiveField, params: BatteryParams) -> dict[int, tuple[list[Stimulus], np.ndarray]]:
     """Per unit, its stimuli and responses with curve radii added beyond the battery's range while
-    its curve tuning peaks at an end of what was tried (smaller or larger arcs, every variant), so
-    the preferred radius is a peak inside the range, not the range's edge."""
-    field_px = rf.field_px
+    its curve tuning peaks at an end of what was tried, so the preferred radius is a peak inside
+    the range, not the range's edge. The sweep shows standard curves; where a unit's peak lands on
+    a new radius, the cosmetic variants are shown there too (its family gate compares them)."""
     out = {unit: (stimuli, raw[:, column]) for column, unit in enumerate(units)}
+
+    def add(radius: float, members: list[int], extra: list[Stimulus]) -> None:
+        extra_raw = respond(model, layer, members, extra, rf, params)
+        for column, unit in enumerate(members):
+            own, values = out[unit]
+            out[unit] = (own + extra, np.concatenate([values, extra_raw[:, column]]))
+
     for _ in range(params.radius_sweeps):
         wanted: dict[float, list[int]] = {}
         for unit, (own, values) in out.items():
             tried = sorted({s.params["radius"] for s in own if s.family == "curve"})
             peak = _peak_radius(own, values)
-            if peak == tried[0] and peak / params.radius_factor * field_px >= params.min_radius_px:
+            if peak == tried[0] and peak / params.radius_factor * rf.field_px >= params.min_radius_px:
                 wanted.setdefault(round(peak / params.radius_factor, 4), []).append(unit)
             elif peak == tried[-1] and peak * params.radius_factor <= params.max_radius:
                 wanted.setdefault(round(peak * params.radius_factor, 4), []).append(unit)
+        for radius, members in wanted.items():
+            add(radius, members, [s for s in curve_stimuli(params, radius) if s.params["variant"] == "standard"])
         if not wanted:
             break
-        for radius, members in wanted.items():
-            extra = curve_stimuli(params, radius)
-            extra_raw = respond(model, layer, members, extra, rf, params)
-            for column, unit in enumerate(members):
-                own, values = out[unit]
-                out[unit] = (own + extra, np.concatenate([values, extra_raw[:, column]]))
+    variants: dict[float, list[int]] = {}
+    for unit, (own, values) in out.items():
+        peak = _peak_radius(own, values)
+        if peak not in params.radii:
+            variants.setdefault(peak, []).append(unit)
+    for radius, members in variants.items():
+        add(radius, members, [s for s in curve_stimuli(params, radius) if s.params["variant"] != "standard"])
     return out
 
 
