@@ -199,8 +199,8 @@ def test_neuron_page_shows_rotation_and_both_verdicts(built):
     assert re.search(r"Argument 3 : synthetic examples passed 6 σ gate passed failed, score 3\.5 σ", text), text
     assert re.search(r"Argument 4 : joint tuning passed 0\.9 rotation peak 10° from the synthetic preference; "
                      r"family covers 95% of the circle failed, score n/a", text), text
-    assert f"Criterion: {TEXTS["synthetic_examples"]}." in text
-    assert f"Criterion: {TEXTS["joint_tuning"]}." in text
+    assert f"Criterion: {TEXTS['synthetic_examples']}." in text
+    assert f"Criterion: {TEXTS['joint_tuning']}." in text
     assert "Arguments 1 and 2 are measured on images with classical image processing" in text
     # Arguments 1 and 2: every seed and every crop with its measured axis drawn over it
     assert "Figure 1d." in text and "Figure 2c." in text and "Moderate activations (40–60% of the largest)" in text

@@ -1,50 +1,36 @@
-"""The claims report: one computed conclusion per seed experiment, per model, from the census.
+"""The claims report: one computed conclusion per seed experiment, per model.
 
-Nothing here is written about results by hand: every statement is counted from the stored
-family labels and verdicts (via generate/analysis/census.py), and each conclusion follows one
-rule, printed on its page, with the census's separation thresholds:
-
-- an argument is **supported** for a family in a model when at least SEPARATION_MIN units carry
-  the label, at least half of them pass it, and the passes are at least SEPARATION_RATIO x those
-  of the random-init control's units with the same label (and at least SEPARATION_MIN);
-- **not supported** when enough units carry the label but that fails;
-- **inconclusive** when too few units carry the label, or the verdict was not computed.
+Nothing here is written about results by hand. A claim of "Zoom In" is about a family of units,
+so each argument is tested on the whole family at once (generate/analysis/family_tests.py):
+the members' agreement with their own predictions against the predictions shuffled across the
+family and against the random-init control's same units measured at the same predictions, under
+one pre-declared rule (generate/analysis/statistics.py FamilyRule, printed on every page). No
+conclusion is drawn from an instrument that failed its calibration on planted ground truth:
+such an argument reads "instrument not validated".
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
-from generate.analysis.census import SEPARATION_MIN, SEPARATION_RATIO, Census, LayerCensus, ModelCensus
-from generate.analysis.families import ORIENTED
-from generate.analysis.verdicts import ARGUMENTS
-from generate.records import FamilyMeasures, ModelManifest, UnitVerdicts, VariationManifest
+from generate.analysis.census import Census, LayerCensus, ModelCensus
+from generate.analysis.family_tests import Member, family_entries
+from generate.analysis.statistics import (INCONCLUSIVE, NOT_SUPPORTED, NOT_VALIDATED, SUPPORTED, FamilyRule,
+                                          JointTuning, joint_tuning)
+from generate.analysis.universality import Sensitivity, UniversalityClaim, sensitivity, universality_claim
+from generate.analysis.verdicts import ARGUMENTS, Rules
+from generate.records import Calibration, FamilyMeasures, ModelManifest, UnitVerdicts, VariationManifest
 
-SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "supported", "not supported", "inconclusive"
 LOW_LEVEL = ("line/edge", "colour contrast", "colour/hue", "brightness gradient", "high-low frequency")
-SURVIVES = 0.8  # a variation keeps the labels when at least this fraction of units keep theirs
-# The orientation-tuning curve (generate/analysis/tuning.py) that shows each oriented family.
-TUNING_OF = {"curve": "curve", "angle": "angle", "high-low frequency": "high_low", "brightness gradient": "gradient"}
-
-
-def rule_text() -> str:
-    return (f"supported when at least {SEPARATION_MIN} units carry the label, at least half of them pass, and they "
-            f"pass at least {SEPARATION_RATIO}× as often as the random-init control's units with the same label "
-            f"(and at least {SEPARATION_MIN} times); not supported when enough units carry the label but that fails; "
-            f"inconclusive when fewer than {SEPARATION_MIN} units carry it or the verdict was not computed")
-
-
-def conclude(units: int, passed: int, control_passed: int | None, computed: bool = True) -> str:
-    if not computed or units < SEPARATION_MIN:
-        return INCONCLUSIVE
-    separates = control_passed is None or (passed >= SEPARATION_MIN and passed >= SEPARATION_RATIO * control_passed)
-    return SUPPORTED if passed * 2 >= units and separates else NOT_SUPPORTED
+LOW_LEVEL_ORIENTED = ("line/edge", "high-low frequency", "brightness gradient")
+CURVES = "curve detectors"  # the claim's key in claims.json
 
 
 def overall(conclusions: list[str]) -> str:
-    """A claim made of several arguments holds when each does."""
+    """A claim made of several arguments holds when each does; it cannot be judged when the
+    instrument of any argument is not validated."""
+    if any(c == NOT_VALIDATED for c in conclusions):
+        return NOT_VALIDATED
     if any(c == NOT_SUPPORTED for c in conclusions):
         return NOT_SUPPORTED
     if conclusions and all(c == SUPPORTED for c in conclusions):
@@ -52,68 +38,55 @@ def overall(conclusions: list[str]) -> str:
     return INCONCLUSIVE
 
 
-def marks(verdicts: UnitVerdicts | None) -> str:
-    """A unit's verdicts on Arguments 1-4 in four characters: ✓ passed, ✗ failed, – not computed."""
-    return "".join(mark(verdicts, key) for key, *_ in ARGUMENTS)
+@dataclass
+class Judge:
+    """What the claims are judged with: the verdicts' rules, the pre-declared family rule, and
+    which arguments the calibration validated."""
 
+    rules: Rules | None
+    rule: FamilyRule
+    calibration: Calibration | None
 
-def mark(verdicts: UnitVerdicts | None, key: str) -> str:
-    verdict = verdicts.get(key) if verdicts else None
-    return "–" if verdict is None else "✓" if verdict.passed else "✗"
+    def validated(self) -> dict[str, bool]:
+        return {key: bool(self.calibration and self.calibration.validated(key)) for key, *_ in ARGUMENTS}
 
-
-# ------------------------------------------------------------------------------ per-argument tallies
 
 @dataclass
-class ArgumentTally:
-    """Units of a family passing one argument, trained against the control's units of the same label."""
-
-    key: str
-    units: int
-    passed: int
-    control_units: int | None  # None: no control
-    control_passed: int | None
-    computed: bool
-    conclusion: str
-    number: int = 0
-    title: str = ""
-
-
-def argument_tally(entry: ModelCensus, family: str, key: str, layers: list[str] | None = None) -> ArgumentTally:
-    trained = control = n = control_n = 0
-    computed = False
-    for layer in entry.layers:
-        if layers is not None and layer.name not in layers:
-            continue
-        for unit, verdicts in layer.verdicts.items():
-            verdict = verdicts.get(key)
-            if verdict is None:
-                continue
-            computed = True
-            if layer.label(unit) == family:
-                n += 1
-                trained += bool(verdict.passed)
-            if layer.control_label(unit) == family:
-                control_n += 1
-                control += bool(verdict.control_passed)
-    has_control = entry.control is not None
-    return ArgumentTally(key=key, units=n, passed=trained, control_units=control_n if has_control else None,
-                         control_passed=control if has_control else None, computed=computed,
-                         conclusion=conclude(n, trained, control if has_control else None, computed))
-
-
-# ------------------------------------------------------------------------------ the curve claim
-
-@dataclass
-class Member:
-    """A unit of a family, with its verdicts."""
+class FamilyMember:
+    """A unit of a family, with its verdicts (for the figures)."""
 
     layer: str
     unit: int
     family: str
     score: float
-    preferred: dict[str, Any]
+    preferred: dict
     verdicts: UnitVerdicts | None
+
+
+def members_of(layers: list[LayerCensus], family: str) -> list[FamilyMember]:
+    """Every unit of the layers with the label, strongest first."""
+    out = [FamilyMember(layer.name, unit, family, record.family.score, record.family.preferred,
+                        layer.verdicts.get(unit))
+           for layer in layers for unit, record in layer.labels.items() if record.family.label == family]
+    return sorted(out, key=lambda m: -(m.score or 0.0))
+
+
+def family_tests(layers: list[LayerCensus], family: str, judge: Judge) -> dict[str, dict]:
+    """claims.json's entries of one family over the given layers (judged members only)."""
+    members = [Member(m.layer, m.unit, float(m.preferred["orientation"]), m.verdicts)
+               for m in members_of(layers, family) if m.verdicts and m.preferred.get("orientation") is not None]
+    if judge.rules is None:
+        members = []
+    return family_entries(members, judge.rules, judge.rule, family == "curve", judge.validated())
+
+
+@dataclass
+class LayerTuning:
+    """The curve family's joint tuning in one layer, as the article shows it."""
+
+    layer: str
+    measures: FamilyMeasures
+    statistics: JointTuning
 
 
 @dataclass
@@ -127,47 +100,42 @@ class LayerCount:
 @dataclass
 class CurveClaim:
     model: ModelManifest
-    arguments: list[ArgumentTally]
+    tests: dict[str, dict]  # argument -> claims.json entry
     conclusion: str
-    members: list[Member]
-    high_low: list[Member]
-    coverage: list[tuple[str, FamilyMeasures]]  # (layer, joint tuning of its curve units)
+    members: list[FamilyMember]
+    high_low: list[FamilyMember]
+    tuning: list[LayerTuning]
     counts: list[LayerCount]
 
 
-def _members(layer: LayerCensus, family: str) -> list[Member]:
-    return [Member(layer=layer.name, unit=unit, family=family, score=record.family.score,
-                   preferred=record.family.preferred, verdicts=layer.verdicts.get(unit))
-            for unit, record in layer.labels.items() if record.family.label == family]
+def _tuning(layer: LayerCensus) -> LayerTuning | None:
+    measures = layer.rotation_families.get("curve")
+    records = [layer.rotation[u] for u in (measures.members if measures else []) if u in layer.rotation]
+    records = [r for r in records if r.rotation_tuning]
+    if not measures or not records:
+        return None
+    stats = joint_tuning([r.rotation_tuning for r in records], records[0].angles,
+                         [r.synthetic_orientation for r in records], period=records[0].period)
+    return LayerTuning(layer.name, measures, stats)
 
 
-def family_members(entry: ModelCensus, family: str) -> list[Member]:
-    """Every unit of a model with the label, strongest first, with its verdicts."""
-    members = [member for layer in entry.layers for member in _members(layer, family)]
-    return sorted(members, key=lambda m: -(m.score or 0.0))
-
-
-def curve_claim(entry: ModelCensus) -> CurveClaim:
-    """Arguments 1-4 for the curve family of one model, and the joint-tuning measures per layer."""
-    tallies = [dataclasses.replace(argument_tally(entry, "curve", key), number=number, title=title)
-               for key, number, title, _ in ARGUMENTS]
+def curve_claim(entry: ModelCensus, judge: Judge) -> CurveClaim:
+    """Arguments 1-4 for the curve family of one model, tested as a family, and its joint tuning."""
+    tests = family_tests(entry.layers, "curve", judge)
     return CurveClaim(
-        model=entry.model, arguments=tallies, conclusion=overall([t.conclusion for t in tallies]),
-        members=family_members(entry, "curve"), high_low=family_members(entry, "high-low frequency"),
-        coverage=[(layer.name, layer.rotation_families["curve"]) for layer in entry.layers
-                  if "curve" in layer.rotation_families],
+        model=entry.model, tests=tests, conclusion=overall([t["conclusion"] for t in tests.values()]),
+        members=members_of(entry.layers, "curve"), high_low=members_of(entry.layers, "high-low frequency"),
+        tuning=[t for layer in entry.layers if (t := _tuning(layer))],
         counts=[LayerCount(layer.name, layer.count("curve"), layer.control_count("curve"), layer.labelled)
                 for layer in entry.layers])
 
-
-# ------------------------------------------------------------------------------ the low-level claim
 
 @dataclass
 class LowLevelRow:
     family: str
     trained: int
     control: int | None
-    argument_1: ArgumentTally | None  # oriented families only
+    argument_1: dict | None  # the family test of Argument 1 (oriented families only)
 
 
 @dataclass
@@ -176,206 +144,24 @@ class LowLevelClaim:
     early: list[str]
     rows: list[LowLevelRow]
     conclusion: str
-    gallery: list[Member]
+    gallery: list[FamilyMember]
 
 
-def low_level_claim(entry: ModelCensus) -> LowLevelClaim:
-    """Feature visualizations of the early layers show low-level features: Argument 1 over the
-    oriented low-level families of the early layers, and the family counts beside the control."""
+def low_level_claim(entry: ModelCensus, judge: Judge) -> LowLevelClaim:
+    """Feature visualizations of the early layers show low-level features: Argument 1 tested on
+    each oriented low-level family of the early layers, and every family's count beside the control."""
     early = [layer for layer in entry.layers if layer.band == "early"]
-    names = [layer.name for layer in early]
     rows = []
     for family in LOW_LEVEL:
         control = sum(layer.control_count(family) or 0 for layer in early) if entry.control is not None else None
-        tally = argument_tally(entry, family, "feature_visualization", names) if family in ORIENTED else None
-        rows.append(LowLevelRow(family, sum(layer.count(family) for layer in early), control, tally))
-    judged = [row.argument_1.conclusion for row in rows
-              if row.argument_1 and row.argument_1.conclusion != INCONCLUSIVE]
-    conclusion = INCONCLUSIVE if not early or not judged else (SUPPORTED if SUPPORTED in judged else NOT_SUPPORTED)
-    gallery = [member for layer in early for member in _strongest_of_each(layer)]
-    return LowLevelClaim(model=entry.model, early=names, rows=rows, conclusion=conclusion, gallery=gallery)
-
-
-def _strongest_of_each(layer: LayerCensus, per_family: int = 6) -> list[Member]:
-    """Up to `per_family` strongest units of each low-level family in a layer, for the figure."""
-    return [member for family in LOW_LEVEL
-            for member in sorted(_members(layer, family), key=lambda m: -(m.score or 0.0))[:per_family]]
-
-
-# ------------------------------------------------------------------------------ universality
-
-@dataclass
-class UnitSummary:
-    """What the universality page shows beside a matched unit."""
-
-    slug: str
-    tuning: list[float] | None  # the orientation tuning of its family's stimulus
-    angles: list[float]
-    marks: str
-
-
-def _unit_index(census: Census) -> dict[tuple[str, str, int], UnitSummary]:
-    """(model name, layer, unit) -> the unit's summary."""
-    index = {}
-    for entry in census.models:
-        for layer in entry.layers:
-            for unit, record in layer.labels.items():
-                family = record.family
-                kind = TUNING_OF.get(family.label) or (
-                    family.preferred.get("kind") if family.label == "line/edge" else None)
-                index[(entry.model.name, layer.name, unit)] = UnitSummary(
-                    slug=entry.model.slug, angles=record.synthetic.orientations,
-                    tuning=record.synthetic.orientation_tuning.get(kind) if kind else None,
-                    marks=marks(layer.verdicts.get(unit)))
-    return index
-
-
-def _coverage(entry: ModelCensus, family: str) -> float | None:
-    """The best coverage of the circle by the family's members in any layer of the model."""
-    values = [layer.rotation_families[family].coverage for layer in entry.layers
-              if family in layer.rotation_families]
-    return max(values) if values else None
-
-
-def _matched(matches: list[dict], family: str, index: dict[tuple[str, str, int], UnitSummary]) -> list[dict]:
-    """Per other model: the reference model's units of `family` beside their best matches (the
-    matching stage's `pairs` records), with each side's summary where the census has one."""
-    out = []
-    for record in matches:
-        rows = [{**u, "own": index.get((record["reference"], u["layer"], u["unit"])),
-                 "theirs": index.get((record["other"], u["match"]["layer"], u["match"]["unit"]))}
-                for u in record["units"] if u["label"] == family]
-        if not rows:
-            continue
-        has_control = record["control"] is not None
-        out.append({"other": record["other"], "other_slug": record["other_slug"], "control": record["control"],
-                    "measures": record["measures"], "rows": rows,
-                    "same_label": sum(u["match"]["label"] == family for u in rows),
-                    "control_same_label": sum(bool(u["control"]) and u["control"]["label"] == family for u in rows)
-                    if has_control else None,
-                    "mean": sum(u["match"]["similarity"] for u in rows) / len(rows),
-                    "control_mean": sum(u["control"]["similarity"] for u in rows) / len(rows)
-                    if has_control else None})
-    return out
-
-
-@dataclass
-class Presence:
-    """A family in one model: units over its layers, whether it separates somewhere, its coverage."""
-
-    model: ModelManifest
-    present: int
-    control: int | None
-    separates: bool
-    coverage: float | None
-
-
-@dataclass
-class UniversalityRow:
-    family: str
-    models: list[Presence]
-    found_in: int
-    conclusion: str
-    summary: str
-    matched: list[dict]
-
-
-@dataclass
-class UniversalityClaim:
-    models: list[ModelManifest]
-    rows: list[UniversalityRow]
-    reference: ModelManifest | None
-
-
-def _presence(entry: ModelCensus, family: str) -> Presence:
-    return Presence(model=entry.model, present=sum(layer.count(family) for layer in entry.layers),
-                    control=sum(layer.control_count(family) or 0 for layer in entry.layers)
-                    if entry.control is not None else None,
-                    separates=any(layer.row(family).separates for layer in entry.layers),
-                    coverage=_coverage(entry, family) if family in ORIENTED else None)
-
-
-def universality_claim(census: Census, matches: list[dict] | None = None) -> UniversalityClaim:
-    """Across the models of this atlas: for each family, in how many models it separates from
-    the control in some layer, how much of the circle oriented families cover, and how the
-    reference model's units match the other models' (and their controls')."""
-    models = census.models
-    index = _unit_index(census)
-    rows = []
-    for family in census.families:
-        if family in ("texture/other", "unresponsive"):
-            continue
-        found = [_presence(entry, family) for entry in models]
-        n_found = sum(f.separates for f in found)
-        conclusion = INCONCLUSIVE if len(models) < 2 else (SUPPORTED if n_found == len(models) else (
-            NOT_SUPPORTED if n_found < len(models) / 2 else INCONCLUSIVE))
-        covering = [f.coverage for f in found if f.separates and f.coverage is not None]
-        summary = f"{family}: found in {n_found} of {len(models)} model{'s' if len(models) != 1 else ''}"
-        if covering:
-            summary += f", covering {360 * sum(covering) / len(covering):.0f}° of orientation on average"
-        rows.append(UniversalityRow(family=family, models=found, found_in=n_found, conclusion=conclusion,
-                                    summary=summary, matched=_matched(matches or [], family, index)))
-    return UniversalityClaim(models=[entry.model for entry in models], rows=rows,
-                             reference=models[0].model if models else None)
-
-
-# ------------------------------------------------------------------------------ sensitivity
-
-@dataclass
-class SensitivityRow:
-    name: str
-    variation: VariationManifest | None  # None: the reference row
-    counts: dict[str, tuple[int, int]]  # family -> (trained, control)
-    passes: dict[str, dict[str, int]]  # argument -> {"trained": n, "control": n}
-    units: int
-    kept: int
-    agreement: float | None
-    survives: bool | None
-    curve: str
-
-
-@dataclass
-class Sensitivity:
-    rows: list[SensitivityRow]
-    threshold: float
-    survived: int
-    variations: int
-
-
-def _labels(entry: ModelCensus) -> dict[tuple[str, int], str]:
-    return {(layer.name, unit): r.family.label for layer in entry.layers for unit, r in layer.labels.items()}
-
-
-def _passes(entry: ModelCensus, key: str) -> dict[str, int]:
-    judged = [v for layer in entry.layers for record in layer.verdicts.values() if (v := record.get(key))]
-    return {"trained": sum(bool(v.passed) for v in judged), "control": sum(bool(v.control_passed) for v in judged)}
-
-
-def _sensitivity_row(name: str, variation: VariationManifest | None, entry: ModelCensus,
-                     reference: dict[tuple[str, int], str]) -> SensitivityRow:
-    own = _labels(entry)
-    shared = [key for key in own if key in reference]
-    kept = sum(own[key] == reference[key] for key in shared)
-    agreement = kept / len(shared) if shared else None
-    counts = {family: (sum(layer.count(family) for layer in entry.layers),
-                       sum(layer.control_count(family) or 0 for layer in entry.layers))
-              for family in ("curve", "line/edge", "high-low frequency", "colour contrast", "angle")}
-    return SensitivityRow(name=name, variation=variation, counts=counts,
-                          passes={key: _passes(entry, key) for key, *_ in ARGUMENTS}, units=len(shared), kept=kept,
-                          agreement=agreement,
-                          survives=None if variation is None else (agreement is not None and agreement >= SURVIVES),
-                          curve=curve_claim(entry).conclusion)
-
-
-def sensitivity(base: ModelCensus, variations: list[tuple[VariationManifest, ModelCensus]]) -> Sensitivity:
-    """The sensitivity table: for the reference model (`base`) and each variation (with its census),
-    family counts, how many units keep their label, verdict passes per argument and the curve
-    claim's conclusion."""
-    reference = _labels(base)
-    rows = [_sensitivity_row("reference", None, base, reference)]
-    rows += [_sensitivity_row(v.name, v, entry, reference) for v, entry in variations]
-    return Sensitivity(rows=rows, threshold=SURVIVES, survived=sum(bool(r.survives) for r in rows[1:]),
-                       variations=len(rows) - 1)
+        test = family_tests(early, family, judge)["feature_visualization"] if family in LOW_LEVEL_ORIENTED else None
+        rows.append(LowLevelRow(family, sum(layer.count(family) for layer in early), control, test))
+    judged = [row.argument_1["conclusion"] for row in rows if row.argument_1 and row.argument_1["units"]]
+    conclusion = (INCONCLUSIVE if not early or not judged else NOT_VALIDATED if NOT_VALIDATED in judged
+                  else SUPPORTED if SUPPORTED in judged else overall(judged))
+    gallery = [m for layer in early for family in LOW_LEVEL for m in members_of([layer], family)[:6]]
+    return LowLevelClaim(model=entry.model, early=[layer.name for layer in early], rows=rows, conclusion=conclusion,
+                         gallery=gallery)
 
 
 @dataclass
@@ -385,12 +171,27 @@ class Report:
     universality: UniversalityClaim
     sensitivity: Sensitivity | None
     rule: str
+    calibration: Calibration | None
+
+    def claims_json(self) -> dict:
+        """{model: {claim: {argument: entry}}}: every number the claims pages show."""
+        out: dict[str, dict] = {}
+        for claim in self.curve:
+            out.setdefault(claim.model.name, {})[CURVES] = claim.tests
+        for claim in self.low_level:
+            for row in claim.rows:
+                if row.argument_1 is not None:
+                    out.setdefault(claim.model.name, {})[f"low-level features: {row.family}"] = {
+                        "feature_visualization": row.argument_1}
+        return out
 
 
-def report(census: Census, matches: list[dict] | None = None,
+def report(census: Census, judge: Judge, matches: list[dict] | None = None,
            variations: list[tuple[VariationManifest, ModelCensus]] | None = None) -> Report:
     """Everything the claims pages show."""
-    return Report(curve=[curve_claim(entry) for entry in census.models],
-                  low_level=[low_level_claim(entry) for entry in census.models],
+    return Report(curve=[curve_claim(entry, judge) for entry in census.models],
+                  low_level=[low_level_claim(entry, judge) for entry in census.models],
                   universality=universality_claim(census, matches),
-                  sensitivity=sensitivity(census.models[0], variations) if variations else None, rule=rule_text())
+                  sensitivity=sensitivity(census.models[0], variations, lambda e: curve_claim(e, judge).conclusion)
+                  if variations else None,
+                  rule=judge.rule.rule_text(), calibration=judge.calibration)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from generate.analysis.census import LayerResults, ModelResults
-from generate.records import (LayerManifest, Manifest, ModelManifest, Record, RotationLayer, RotationRecord,
-                              SyntheticRecord, VerdictRecord)
+from generate.records import (Calibration, LayerManifest, Manifest, ModelManifest, Record, RotationLayer,
+                              RotationRecord, SyntheticRecord, VerdictRecord)
 
 R = TypeVar("R", bound=Record)
 
@@ -63,3 +63,7 @@ class StoreReader:
         """The matching stage's `pairs` records (the reference model's units matched to each other model's)."""
         paths = [self.root / folder / "pairs.json" for folder in manifest.matching]
         return [json.loads(path.read_text()) for path in paths if path.is_file()]
+
+    def calibration(self, manifest: Manifest) -> Calibration | None:
+        """The instrument's calibration on planted ground truth, where the run computed one."""
+        return self.load(manifest.calibration, "layer", Calibration) if manifest.calibration else None

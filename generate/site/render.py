@@ -9,6 +9,7 @@ neurons. Unchanged files are not rewritten.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ from generate.analysis import claims
 from generate.analysis.census import census
 from generate.config import REPO_ROOT
 from generate.errors import AtlasError
-from generate.records import Manifest
+from generate.records import Manifest, to_jsonable
+from generate.site import urls
 from generate.site.environment import environment
 from generate.site.reader import StoreReader
 from generate.site.views import PageView
@@ -81,10 +83,13 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
         _write(env, writer, survey_page(site, entry))
     bar.close()
     variations = [(v, census([reader.model_results(v.model)]).models[0]) for v in manifest.variations]
-    report = claims.report(site.census, reader.matches(manifest), variations)
+    report = claims.report(site.census, site.judge(), reader.matches(manifest), variations)
+    writer.write(urls.CLAIMS_JSON, json.dumps(to_jsonable(report.claims_json()), indent=1))
+    if report.calibration:
+        writer.write(urls.CALIBRATION_JSON, json.dumps(report.calibration.to_json(), indent=1))
     pages = [family_page(site, name, members.get(name, [])) for name in site.census.families]
-    pages += [families_index(site), stimuli_page(site), home_page(site), methods_page(site), models_page(site)]
-    for view in pages + claims_pages(report):
+    pages += [families_index(site), stimuli_page(site), home_page(site), models_page(site)]
+    for view in pages + claims_pages(report) + [methods_page(site, report)]:
         _write(env, writer, view)
     stale = writer.remove_stale()
     if stale:

@@ -19,6 +19,8 @@ MODELS = "models.md"
 STIMULI = "stimuli.md"
 FAMILIES = "families/index.md"
 CLAIMS = ("index", "curves", "low-level", "universality", "sensitivity")  # the claims pages
+CLAIMS_JSON = "claims/claims.json"  # every number of the claims pages, machine-readable
+CALIBRATION_JSON = "calibration.json"  # the instrument's calibration on planted ground truth
 
 
 def family_slug(name: str) -> str:

@@ -3,9 +3,10 @@ each page shows beside its conclusions."""
 
 from __future__ import annotations
 
-from generate.analysis import claims
+from generate.analysis import universality
 from generate.analysis.census import SEPARATION_MIN, SEPARATION_RATIO
-from generate.analysis.claims import Member, Report
+from generate.analysis.claims import FamilyMember as Member
+from generate.analysis.claims import Report
 from generate.analysis.text import degrees
 from generate.analysis.verdicts import ARGUMENTS
 from generate.records import ModelManifest, UnitRef
@@ -27,18 +28,39 @@ def _orientation(member: Member) -> str:
     return degrees(member.preferred.get("orientation"))
 
 
+def test_row(entry: dict) -> dict:
+    """One family test as a table row: counts, effects with their intervals, p-values, conclusion."""
+    def effect(null: str) -> str:
+        value = (entry.get("effect_size") or {}).get(null)
+        interval = (entry.get("interval") or {}).get(null)
+        if value is None:
+            return "–"
+        return f"{value:+.2f} [{interval[0]:+.2f}, {interval[1]:+.2f}]" if interval else f"{value:+.2f}"
+
+    def p(value) -> str:
+        return "–" if value is None else ("< 0.001" if value < 0.001 else f"{value:.3f}")
+
+    return {**entry, "effect_permutation": effect("permutation"), "effect_control": effect("control"),
+            "p_permutation": p(entry.get("p_value_permutation")), "p_control": p(entry.get("p_value_control")),
+            "control_text": "–" if not entry.get("control_units") else
+            f"{entry['control_passing']} of {entry['control_units']}"}
+
+
 def _curve(report: Report, page: urls.Links) -> list[dict]:
     out = []
     for claim in report.curve:
         model = claim.model
         out.append({
-            "claim": claim, "model": model,
-            "coverage": [{"layer": layer, "members": len(m.members), "percent": int(round(100 * m.coverage, 0)),
-                          "max_gap": m.max_gap, "order_agreement": m.order_agreement,
-                          "agreeing_units": m.agreeing_units} for layer, m in claim.coverage],
+            "claim": claim, "model": model, "tests": [test_row(t) for t in claim.tests.values()],
+            "coverage": [{"layer": t.layer, "members": len(t.measures.members),
+                          "percent": int(round(100 * t.statistics.coverage, 0)) if t.statistics.coverage is not None
+                          else None, "coverage_p": t.statistics.coverage_p, "max_gap": t.statistics.largest_gap,
+                          "gap_p": t.statistics.largest_gap_p, "order_agreement": t.measures.order_agreement,
+                          "agreeing_units": t.measures.agreeing_units} for t in claim.tuning],
             "members": [{"unit": m.unit, "layer": m.layer, "orientation": _orientation(m),
                          "href": page.unit(urls.unit(model.slug, m.layer, m.unit)),
-                         "marks": [claims.mark(m.verdicts, key) for key, *_ in ARGUMENTS]} for m in claim.members],
+                         "marks": [universality.mark(m.verdicts, key) for key, *_ in ARGUMENTS]}
+                        for m in claim.members],
             "tiles": [_tile(model, m, _orientation(m), page) for m in claim.members[:TILES]],
             "high_low": [_tile(model, m, _orientation(m), page) for m in claim.high_low[:TILES]]})
     return out
@@ -53,7 +75,8 @@ def _first_argument(member: Member) -> str:
 
 def _low_level(report: Report, page: urls.Links) -> list[dict]:
     return [{"claim": claim, "model": claim.model,
-             "rows": [{"row": row, "href": page.link(urls.family(row.family))} for row in claim.rows],
+             "rows": [{"row": row, "href": page.link(urls.family(row.family)),
+                       "test": test_row(row.argument_1) if row.argument_1 else None} for row in claim.rows],
              "tiles": [_tile(claim.model, m, _first_argument(m), page) for m in claim.gallery]}
             for claim in report.low_level]
 
@@ -87,7 +110,7 @@ def _universality(report: Report, page: urls.Links) -> dict:
     return {"claim": claim, "rows": rows, "any_matched": any(row.matched for row in claim.rows)}
 
 
-def _change(row: claims.SensitivityRow) -> str:
+def _change(row: universality.SensitivityRow) -> str:
     """What a variation changes, in words."""
     if row.variation is None:
         return "as configured"
@@ -117,6 +140,9 @@ def claims_pages(report: Report) -> list[PageView]:
             "report": report, "separation": {"ratio": SEPARATION_RATIO, "min": SEPARATION_MIN},
             "links": {key: page.link(urls.claims(key)) for key in urls.CLAIMS},
             "methods_href": page.link(urls.METHODS),
+            "calibration_href": page.link(urls.METHODS, "calibration-on-planted-ground-truth"),
+            "claims_json_href": page.link(urls.CLAIMS_JSON),
+            "calibration_json_href": page.link(urls.CALIBRATION_JSON),
             "verdicts_href": page.link(urls.METHODS, "rotation-and-verdicts"),
             "curve_href": page.link(urls.family("curve")),
             "high_low_href": page.html_link(urls.family("high-low frequency")),

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from generate.analysis import verdicts as verdict_rules
 from generate.analysis.census import Census
+from generate.analysis.claims import Judge
+from generate.analysis.statistics import FamilyRule
 from generate.analysis.families import criterion_text
 from generate.config import ArcParams, BatteryParams, ExemplarParams, FamilyParams, RotationParams, VerdictParams
 from generate.records import DatasetInfo, Manifest, ModelManifest
@@ -72,6 +74,12 @@ class Site:
             for key, text in verdict_rules.criteria(rules).items():
                 out.setdefault(key, text)
         return out
+
+    def judge(self) -> Judge:
+        """What the claims are judged with: the verdicts' rules, the pre-declared family rule and
+        the calibration."""
+        rule = parameters(FamilyRule, self.manifest.claims) or FamilyRule()
+        return Judge(self.rules(), rule, self.reader.calibration(self.manifest))
 
     def rules(self) -> verdict_rules.Rules | None:
         """The verdicts' parameters, where this manifest has them all."""
