@@ -63,7 +63,9 @@ def write_config(path: Path, dataset: Path | str, store: Path, layers: dict, mod
     data = {"title": "Test atlas", "dataset": str(dataset), "store": str(store),
             "models": [{"model": model, "layers": layers}],
             "featurevis": {"size": 32, "steps": 4, "batch": 4, **stages.get("featurevis", {})},
-            "exemplars": {"k": 3, "batch": 4, **stages.get("exemplars", {})}}
+            "exemplars": {"k": 3, "batch": 4, **stages.get("exemplars", {})},
+            # no calibration unless a test asks for one (the `built` atlas does, on the small planted model)
+            "calibration": stages.get("calibration", {"model": ""})}
     path.write_text(yaml.safe_dump(data))
     return path
 
@@ -77,7 +79,8 @@ def built(tmp_path_factory, photo_dir):
     from generate.cli import main
 
     root = tmp_path_factory.mktemp("atlas")
-    config = write_config(root / "tiny.yaml", photo_dir, root / "store", LAYERS)
+    config = write_config(root / "tiny.yaml", photo_dir, root / "store", LAYERS,
+                          calibration={"model": "planted:curves-small", "images": 8})
     code = main(["atlas", "--config", str(config), "--out", str(root / "docs"), "--site", str(root / "site"), "--quiet"])
     assert code == 0
     return root, config

@@ -25,7 +25,8 @@ class FeatureVisParams:
     diversity_weight: float = 100.0  # weight of lucent's diversity objective
     fft: bool = True  # parameterise the image by its Fourier spectrum (False: plain pixels)
     decorrelate: bool = True  # ... and its colours by ImageNet's decorrelated colour basis
-    neuron_margin: float = 1.5  # neuron visualizations: canvas = this x the effective receptive field
+    neuron_margin: float = 1.0  # neuron visualizations (Argument 1): canvas = this x the effective receptive field
+    neuron_steps: int = 128  # ... optimised for this many steps
 
 
 @dataclass(frozen=True)

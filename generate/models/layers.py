@@ -117,9 +117,11 @@ class _RedirectedReLU(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         live = (x > 0) if ctx.ceiling is None else (x > 0) & (x < ctx.ceiling)
         ordinary = grad * live
+        vanished = ~ordinary.flatten(1).any(1)
+        if not vanished.any():
+            return ordinary, None
         # descent moves x by -grad: keep the gradient except where it pushes a dead input lower
-        redirected = torch.where((x < 0) & (grad > 0), torch.zeros_like(grad), grad)
-        vanished = ordinary.flatten(1).abs().sum(1) == 0
+        redirected = grad * ~((x < 0) & (grad > 0))
         return torch.where(vanished.view(-1, *[1] * (x.dim() - 1)), redirected, ordinary), None
 
 

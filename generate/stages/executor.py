@@ -64,8 +64,9 @@ class RayExecutor(Executor):
         except ImportError:
             raise AtlasError("--executor ray needs the ray package: pip install ray") from None
         self.ray = ray
+        self._owns = not ray.is_initialized()  # shut down only the connection this executor made
         try:
-            if not ray.is_initialized():
+            if self._owns:
                 ray.init(address=address or None, num_cpus=num_cpus if not address else None,
                          include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -95,7 +96,8 @@ class RayExecutor(Executor):
 
     def close(self) -> None:
         self._shared.clear()
-        self.ray.shutdown()
+        if self._owns:
+            self.ray.shutdown()
 
 
 def make_executor(kind: str, address: str = "") -> Executor:

@@ -157,5 +157,7 @@ def verdict_seeds(config: AtlasConfig) -> list[int]:
 
 def seed_stages(config: AtlasConfig) -> dict[int, NeuronFeatureVisStage]:
     """The neuron visualizations Argument 1 measures, one stage per verdict seed."""
-    return {seed: NeuronFeatureVisStage(replace(config.featurevis, seed=seed, negative=False, diversity=0))
+    params = config.featurevis
+    return {seed: NeuronFeatureVisStage(replace(params, seed=seed, negative=False, diversity=0,
+                                                steps=params.neuron_steps))
             for seed in verdict_seeds(config)}

@@ -25,6 +25,7 @@ from generate.models.layers import PRE, LayerSpec, capture, redirected_relus, ru
 _LAYER = "layer"  # lucent objectives look activations up by name; we hand them one tensor
 CHANNEL, NEURON = "channel", "neuron"
 LUCENT_CANVAS = 128  # the image size lucent's standard transforms were made for
+REDIRECT_STEPS = 32  # optimisation steps with redirected ReLU gradients
 
 
 @dataclass
@@ -92,16 +93,23 @@ def _optimise(model: LoadedModel, spec: LayerSpec, chunk: list[int], params: Fea
             run_until(model.module, model.preprocess(images))
         return acts[spec.name + PRE]  # the pre-activation: no ReLU(6) of the unit itself blocks it
 
+    def step() -> None:
+        optimizer.zero_grad()
+        acts = responses(augment(image_f()))
+        loss = sum(objective(lambda _name, i=i: acts[i * group:(i + 1) * group])
+                   for i, objective in enumerate(losses))
+        loss.backward()
+        optimizer.step()
+        if progress is not None:
+            progress.update(len(chunk))
+
+    # Redirected ReLUs in the first steps only: they rescue a unit silent at the start; once it
+    # responds, ordinary gradients flow (and cost less).
     with redirected_relus(model.module, keep=(spec.module,)):
-        for _ in range(params.steps):
-            optimizer.zero_grad()
-            acts = responses(augment(image_f()))
-            loss = sum(objective(lambda _name, i=i: acts[i * group:(i + 1) * group])
-                       for i, objective in enumerate(losses))
-            loss.backward()
-            optimizer.step()
-            if progress is not None:
-                progress.update(len(chunk))
+        for _ in range(min(params.steps, REDIRECT_STEPS)):
+            step()
+    for _ in range(params.steps - min(params.steps, REDIRECT_STEPS)):
+        step()
     with torch.no_grad():
         final = image_f()
         acts = responses(final)

@@ -1,0 +1,120 @@
+"""Scaling out: shards merged, and a Ray cluster, compute exactly what one serial run computes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from generate.cli import main
+from generate.config import load_config
+from generate.stages.base import Context
+from tests.conftest import write_config
+
+LAYERS = {"blocks.1.dw": "0-4", "blocks.6.dw": [5, 7]}
+
+
+def _twins(site: Path) -> dict[str, dict]:
+    """Every JSON twin of a built site, without the fields that name the run rather than its results."""
+    out = {}
+    for path in sorted(site.rglob("*.json")):
+        if "search" in path.parts or path.name in ("claims.json", "calibration.json"):
+            continue
+        record = json.loads(path.read_text())
+        record.pop("atlas_version", None)
+        out[str(path.relative_to(site))] = record
+    return out
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory, photo_dir):
+    root = tmp_path_factory.mktemp("serial")
+    config = write_config(root / "c.yaml", photo_dir, root / "store", LAYERS, featurevis={"steps": 2})
+    assert main(["atlas", "--config", str(config), "--site", str(root / "site"), "--out", str(root / "docs"),
+                 "--quiet"]) == 0
+    return root, config
+
+
+def test_shards_are_deterministic_balanced_and_cover_every_unit_once(serial):
+    root, config = serial
+    from generate.stages.runner import plan_targets
+    import torch
+
+    targets = plan_targets(load_config(config), torch.device("cpu"))
+    owned = []
+    for k in range(3):
+        ctx = Context(load_config(config), root / "store", shard=(k, 3))
+        ctx.assign_shards(targets)
+        owned.append({(layer, u) for t in targets for layer, units in t.layer_units.items()
+                      for u in ctx.owned(t, layer, units)})
+    every = {(layer, u) for t in targets for layer, units in t.layer_units.items() for u in units}
+    assert set().union(*owned) == every and sum(len(o) for o in owned) == len(every)  # each unit exactly once
+    assert max(len(o) for o in owned) - min(len(o) for o in owned) <= 1  # balanced
+    again = Context(load_config(config), root / "store", shard=(0, 3))
+    again.assign_shards(targets)
+    assert {(layer, u) for t in targets for layer, units in t.layer_units.items()
+            for u in again.owned(t, layer, units)} == owned[0]  # deterministic
+
+
+def test_two_shards_merged_give_the_serial_twins(serial, tmp_path, photo_dir):
+    root, _ = serial
+    stores = []
+    for k in (1, 2):
+        store = tmp_path / f"shard{k}"
+        config = write_config(tmp_path / f"c{k}.yaml", photo_dir, store, LAYERS, featurevis={"steps": 2})
+        assert main(["atlas", "--config", str(config), "--shard", f"{k}/2", "--quiet"]) == 0
+        stores.append(store)
+    merged = tmp_path / "store"
+    assert main(["merge", *map(str, stores), "--into", str(merged), "--quiet"]) == 0
+    assert main(["merge", *map(str, stores), "--into", str(merged), "--quiet"]) == 0  # idempotent
+    config = write_config(tmp_path / "c.yaml", photo_dir, merged, LAYERS, featurevis={"steps": 2})
+    assert main(["atlas", "--config", str(config), "--site", str(tmp_path / "site"), "--out", str(tmp_path / "docs"),
+                 "--quiet"]) == 0
+    assert _twins(tmp_path / "site") == _twins(root / "site")
+    assert main(["store", "verify", "--store", str(merged)]) == 0
+
+
+def test_merge_reports_a_conflict_and_keeps_the_destination(tmp_path, capsys):
+    for name, content in (("a", b"one"), ("b", b"two")):
+        (tmp_path / name / "m" / "l" / "s-1").mkdir(parents=True)
+        (tmp_path / name / "m" / "l" / "s-1" / "0.png").write_bytes(content)
+    assert main(["merge", str(tmp_path / "b"), "--into", str(tmp_path / "a"), "--quiet"]) == 1
+    assert "conflict: m/l/s-1/0.png differs" in capsys.readouterr().out
+    assert (tmp_path / "a" / "m" / "l" / "s-1" / "0.png").read_bytes() == b"one"
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_a_ray_cluster_gives_the_serial_twins(serial, ray_cluster, tmp_path, photo_dir):
+    root, _ = serial
+    config = write_config(tmp_path / "c.yaml", photo_dir, tmp_path / "store", LAYERS, featurevis={"steps": 2})
+    assert main(["atlas", "--config", str(config), "--executor", "ray", "--ray-address", "auto",
+                 "--site", str(tmp_path / "site"), "--out", str(tmp_path / "docs"), "--quiet"]) == 0
+    assert _twins(tmp_path / "site") == _twins(root / "site")
+
+
+def _dies_once(shared, task, report):
+    """A task whose worker process dies the first time it runs it (a lost machine)."""
+    marker = Path(task)
+    if not marker.exists():
+        marker.write_text("died")
+        os._exit(1)
+    return shared * 2
+
+
+def test_a_killed_ray_worker_costs_only_its_task(ray_cluster, tmp_path):
+    from generate.stages.executor import RayExecutor
+
+    executor = RayExecutor("auto")
+    tasks = [str(tmp_path / f"task{i}") for i in range(3)]
+    results = dict(executor.map(_dies_once, 21, tasks))
+    assert results == {0: 42, 1: 42, 2: 42}
+    assert all(Path(t).read_text() == "died" for t in tasks)  # each died once and was retried
