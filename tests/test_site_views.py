@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from generate.analysis import census, claims
+from generate.analysis import census
 from generate.records import UnitRef
 from generate.site import charts, urls
 
