@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install -q --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: help venv atlas universality train site test bench serve deploy browser clean
+.PHONY: help venv atlas claims universality train site test bench serve deploy browser clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -24,6 +24,9 @@ atlas: venv  ## compute the default atlas and build the site into site/ (ARGS="-
 
 train: venv  ## train the project's CIFAR-10 CNNs (configs/cifar.yaml) into store/trained, reused when present
 	$(PY) -m generate train $(ARGS)
+
+claims: venv  ## the claims atlas (configs/claims.yaml): every unit of Lite0 blocks.6-10.dw, the early-layer survey
+	$(PY) -m generate atlas --config configs/claims.yaml $(ARGS)
 
 universality: venv  ## the universality atlas (configs/universality.yaml): 3 ImageNet + 3 CIFAR-10 models, variations
 	$(PY) -m generate train || echo "note: CIFAR-10 models not trained; the universality atlas skips them"

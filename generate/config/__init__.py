@@ -47,6 +47,7 @@ class ModelEntry:
     control: int | None = 0  # seed of the random-init control labelled beside it (None: no control)
     dataset: str | None = None  # this model's images, if not the atlas's (e.g. cifar10 for a CIFAR model)
     optional: bool = False  # skip the model, with a note, when its weights or its dataset are missing
+    survey: tuple[str, ...] = ()  # layers that get labels only (dataset and synthetic stages): the census
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _model_entry(data: Any, index: int) -> ModelEntry:
     where = f"models[{index}]"
     if not isinstance(data, dict) or "model" not in data:
         raise AtlasError(f"config: '{where}' must be a mapping with a 'model' key")
-    unknown = sorted(set(data) - {"model", "layers", "weights", "control", "dataset", "optional"})
+    unknown = sorted(set(data) - {"model", "layers", "weights", "control", "dataset", "optional", "survey"})
     if unknown:
         raise AtlasError(f"config: unknown key(s) {', '.join(unknown)} in '{where}'")
     layers = data.get("layers") or {}
@@ -148,8 +149,11 @@ def _model_entry(data: Any, index: int) -> ModelEntry:
     optional = data.get("optional", False)
     if not isinstance(optional, bool):
         raise AtlasError(f"config: '{where}.optional' must be true or false")
+    survey = data.get("survey") or []
+    if not isinstance(survey, list) or any(layer not in layers for layer in survey):
+        raise AtlasError(f"config: '{where}.survey' must list layers of '{where}.layers' (labels only for them)")
     return ModelEntry(model=str(data["model"]), layers=dict(layers), weights=weights, control=control,
-                      dataset=dataset, optional=optional)
+                      dataset=dataset, optional=optional, survey=tuple(survey))
 
 
 def _variation(data: Any, index: int) -> Variation:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from generate.errors import AtlasError
 
 
+FEATUREVIS_UNITS = ("all", "sample")
+
+
 @dataclass(frozen=True)
 class FeatureVisParams:
     """Feature visualization (lucent): channel objective, FFT + decorrelated colour."""
@@ -25,8 +28,14 @@ class FeatureVisParams:
     diversity_weight: float = 100.0  # weight of lucent's diversity objective
     fft: bool = True  # parameterise the image by its Fourier spectrum (False: plain pixels)
     decorrelate: bool = True  # ... and its colours by ImageNet's decorrelated colour basis
+    units: str = "all"  # all | sample: only the units labelled curve, as many other oriented units drawn at
+    #                     random, and the control's same units (complete layers on a CPU)
     neuron_margin: float = 1.0  # neuron visualizations (Argument 1): canvas = this x the effective receptive field
     neuron_steps: int = 128  # ... optimised for this many steps
+
+    def __post_init__(self) -> None:
+        if self.units not in FEATUREVIS_UNITS:
+            raise AtlasError(f"config: 'featurevis.units' must be one of {', '.join(FEATUREVIS_UNITS)}, got {self.units!r}")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,11 @@ class Target:
     def layers(self) -> list[str]:
         return list(self.layer_units)
 
+    @property
+    def judged(self) -> dict[str, list[int]]:
+        """The layers that get the whole analysis (the others, the config's `survey:`, labels only)."""
+        return {layer: units for layer, units in self.layer_units.items() if layer not in self.entry.survey}
+
 
 @dataclass(frozen=True)
 class Input:

@@ -140,7 +140,7 @@ class RotationStage(Stage):
         angles = orientations(params.step)
         fields = receptive_fields(ctx, target)
         tasks, labels = [], {}
-        for layer, units in target.layer_units.items():
+        for layer, units in (target.reference or target).judged.items():
             if ctx.store(self, target, layer).has("layer"):
                 continue
             # A control is grouped and anchored as its trained model: measured at the trained predictions.

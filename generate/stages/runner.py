@@ -25,7 +25,7 @@ from generate.stages.manifest import build_manifest, variation_manifest
 from generate.stages.matching import run_matching_stage
 from generate.stages.rotation import ROTATION
 from generate.stages.synthetic import SYNTHETIC
-from generate.stages.verdicts import VERDICTS, run_seed_featurevis
+from generate.stages.verdicts import VERDICTS, run_seed_featurevis, visualized_units
 from generate.store import clean_temporaries
 from generate.store.manifest import write_manifest
 
@@ -101,7 +101,8 @@ def run_target(ctx: Context, target: Target, stages: tuple[str, ...], atlas_feat
             ROTATION.run(ctx, who)
     if "featurevis" in stages:
         if atlas_featurevis:
-            FEATURE_VIS.run(ctx, target)
+            units = target.judged if ctx.config.featurevis.units == "all" else visualized_units(ctx, target)
+            FEATURE_VIS.run(ctx, target, units)
         if "verdicts" in stages:
             run_seed_featurevis(ctx, target, every_unit)
     if "verdicts" in stages and whole:

@@ -6,6 +6,7 @@ and generate/analysis/verdicts.py."""
 from __future__ import annotations
 
 from dataclasses import asdict
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -58,7 +59,7 @@ class VerdictStage(Stage):
 
     def run(self, ctx: Context, target: Target) -> None:
         rules = rules_of(ctx)
-        for layer, units in ctx.missing(self, target).items():
+        for layer, units in ctx.missing(self, target, target.judged).items():
             own = _evidence(ctx, target, layer)
             control = _evidence(ctx, target.control, layer) if target.control else (lambda unit: None)
             store = ctx.store(self, target, layer)
@@ -109,20 +110,31 @@ def _evidence(ctx: Context, target: Target, layer: str) -> Callable[[int], Evide
 
 
 def visualized_units(ctx: Context, target: Target, every_unit: bool = False) -> dict[str, list[int]]:
-    """Per layer, the units whose neuron visualizations Argument 1 measures: those labelled with
-    an oriented family (every unit of a calibration model)."""
+    """Per layer, the units whose visualizations are measured (and, with featurevis.units: sample,
+    the only ones drawn): every unit of a calibration model; else the units of an oriented family,
+    or with `sample` the curve units and as many other oriented units drawn at random (seeded)."""
     if every_unit:
-        return dict(target.layer_units)
+        return dict(target.judged)
+    sample = ctx.config.featurevis.units == "sample"
     out = {}
-    for layer, units in target.layer_units.items():
+    for layer, units in target.judged.items():
         made = ctx.store(SYNTHETIC, target, layer)
-        out[layer] = [u for u in units if made.has(u) and made.load_record(u, SyntheticRecord).family.label in ORIENTED]
+        labels = {u: made.load_record(u, SyntheticRecord).family.label for u in units if made.has(u)}
+        oriented = [u for u, label in labels.items() if label in ORIENTED]
+        if not sample:
+            out[layer] = oriented
+            continue
+        curves = [u for u in oriented if labels[u] == "curve"]
+        others = [u for u in oriented if labels[u] != "curve"]
+        rng = np.random.default_rng([ctx.config.featurevis.seed, zlib.crc32(layer.encode())])
+        drawn = rng.choice(others, size=min(len(curves), len(others)), replace=False).tolist() if others else []
+        out[layer] = sorted(curves + [int(u) for u in drawn])
     return out
 
 
 def run_seed_featurevis(ctx: Context, target: Target, every_unit: bool = False) -> None:
-    """Neuron visualizations at every verdict seed for the trained model's oriented units, and for
-    the same units of its random-init control (Argument 1 measures both at the same predictions)."""
+    """Neuron visualizations at every verdict seed for the trained model's visualized units, and
+    for the same units of its random-init control (Argument 1 measures both at the same predictions)."""
     units = visualized_units(ctx, target, every_unit)
     for who in (target, target.control):
         if who is not None:
