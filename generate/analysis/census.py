@@ -59,7 +59,7 @@ def separation(trained: int, control: int | None) -> Separation:
     return Separation(False, "does not separate: not evidence")
 
 
-class _Separated:
+class Separated:
     """A trained count beside its control's, judged by the separation rule."""
 
     trained: int
@@ -75,14 +75,14 @@ class _Separated:
 
 
 @dataclass
-class FamilyRow(_Separated):
+class FamilyRow(Separated):
     family: str
     trained: int
     control: int | None
 
 
 @dataclass
-class VerdictRow(_Separated):
+class VerdictRow(Separated):
     """How many units of a layer pass one argument, and how many of the same control units do."""
 
     key: str

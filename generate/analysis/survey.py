@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generate.analysis.census import LayerCensus, ModelCensus, separation
+from generate.analysis.census import LayerCensus, ModelCensus, Separated
 
 # The low-level progression of Distill's Early Vision overview (InceptionV1), as expectations:
 # (title, subject of the sentences, families counted together, band where they are expected).
@@ -27,7 +27,7 @@ REFERENCE = {
 
 
 @dataclass
-class Found:
+class Found(Separated):
     """The units of one expectation's families in one layer, trained and control."""
 
     layer: str
@@ -35,14 +35,6 @@ class Found:
     trained: int
     control: int | None
     labelled: int
-
-    @property
-    def separates(self) -> bool | None:
-        return separation(self.trained, self.control).separates
-
-    @property
-    def text(self) -> str:
-        return separation(self.trained, self.control).text
 
 
 @dataclass
