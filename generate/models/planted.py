@@ -159,6 +159,10 @@ class PlantedNet(nn.Module):
         # nonlinear: the mean of the convolution alone depends only on the `edges` channels'
         # means (a texture would do), the mean of its rectified output needs the unit's shape.
         self.rectify = nn.Softplus(beta=SHARPNESS)
+        # Not weights, but they shape every response: in the state dict, so that the weights'
+        # hash (which keys the store) changes with them.
+        self.register_buffer("design", torch.tensor([EPS, SEMI_SATURATION, NORM_POOL, SHARPNESS, THRESHOLD],
+                                                    dtype=torch.float64))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.rectify(self.units(self.edges(x)))
