@@ -110,23 +110,23 @@ def test_distractors_peak_on_their_own_stimulus(answers):
 
 
 def test_silent_units_still_have_a_gradient():
-    """Feature visualization climbs the pre-activation that `capture` records: on a blank image
-    every hand-built unit is off (ReLU: no gradient), yet its pre-activation has one."""
+    """Feature visualization climbs the units' smooth ReLU: on a blank image every hand-built
+    unit rests at its floor, yet the input gradient that would wake it up is there."""
     model = load_model("planted:curves-small")
     spec = model.layer("units")
     x = torch.full((1, 3, 96, 96), 0.5, requires_grad=True)
     with capture([spec], stop_after=spec) as acts:
         run_until(model.module, model.preprocess(x))
     hand = [r["unit"] for r in truth("curves-small") if r["kind"] != "random"]
-    assert float(acts["units"][0, hand].detach().max()) == 0.0
+    assert float(acts["units"][0, hand].detach().max()) < 1e-3
     acts["units" + PRE][0, hand].sum().backward()
     assert float(x.grad.abs().sum()) > 0
 
 
 def test_units_are_selective_on_photos():
-    """On real photos each hand-built unit fires somewhere, and rarely (it is selective: measured
-    0.4-10% of the packaged photos' positions, the red blob the most); the random units fire
-    about half the time."""
+    """On real photos each hand-built unit fires somewhere (its own stimulus gives 0.75) and
+    rests at its floor at most positions (measured medians 2-5e-4); random units do not
+    (measured 0.024)."""
     from generate.config import ExemplarParams
     from generate.data import scan_images
     from generate.stages.dataset import scan_dataset
@@ -136,7 +136,8 @@ def test_units_are_selective_on_photos():
     stats = scan_dataset(model, {"units": list(range(n))}, scan_images(None), ExemplarParams(batch=8), progress=False)
     for row in truth("curves-small"):
         summary = stats["units"].stats(row["unit"])
+        median = summary.quantiles["0.5"]
         if row["kind"] == "random":
-            assert 0.1 < summary.fraction_positive < 0.9, (row, summary.fraction_positive)
+            assert median > 0.01, (row, median)
         else:
-            assert summary.max > 0 and summary.fraction_positive < 0.2, (row, summary.max, summary.fraction_positive)
+            assert summary.max > 0.1 and median < 0.01, (row, summary.max, median)

@@ -1,27 +1,31 @@
 """Planted ground truth: `planted:curves` and `planted:curves-small`, two-layer networks built by
-hand whose units' preferences are known (generate/models/planted_spec.py lists them).
+hand whose units' preferences are known (generate/models/planted_spec.py lists them; `truth()`).
 
 Layer `edges` (stride 2) filters the luminance with derivative-of-Gaussian pairs at 8 axes and
 returns, per axis, the contour energy (phase-invariant: lines and edges of either polarity), the
 signed line response (dark line on light: positive) and the signed edge response (light side
-along the axis's normal: positive); then two blurred colour-opponent channels (red-green,
-blue-yellow) and the energy of fine texture. Layer `units` (stride 2) is one convolution over
-those 27 channels whose kernels are drawn by hand:
+along the axis's normal: positive), all divided by the local contrast energy (divisive
+normalisation, as in V1: shape, not contrast, drives the units, in photos as on black ink); then
+two blurred colour-opponent channels (red-green, blue-yellow) and the energy of fine texture.
 
-  curve     contour energy along a 90° arc, each point weighting the axis of the arc's tangent there
+Layer `units` (stride 2) is one convolution over those 27 channels, its kernels drawn by hand,
+then a smooth ReLU (softplus):
+
+  curve     contour energy along a 90° arc, each point weighting the axis of the arc's tangent
+            there, minus its impostors (see `_curve`)
   line      dark-line response along a straight segment through the centre
-  angle     contour energy along two straight arms meeting at the centre
+  angle     contour energy along two straight arms meeting at the centre, minus their bisector
   edge      signed edge response along a segment through the centre
   colour    opponent colour over a disc, along the hue's direction
   high_low  fine-texture energy on one side of a boundary, minus the other side
   random    seeded Gaussian weights over every channel
 
-Orientation weights are zero-mean over the 8 axes, so clutter of every orientation cancels, and
-each kernel is scaled so that the unit's own stimulus, drawn in its field, gives a pre-activation
-of 1 - THRESHOLD; the bias is -THRESHOLD. The hook `units` records that convolution's output as
-the pre-activation (what feature visualization climbs: a unit silent at the start still has a
-gradient) and applies ReLU for the activation. `@random:SEED` re-initialises both convolutions
-(PyTorch's default init), which gives the random control of the same architecture.
+A contour's orientation weights are zero-mean over the 8 axes (contours across it count against
+it). Each hand-drawn kernel is scaled so that the unit's own stimulus, drawn in its field by
+`own_stimulus` (not by the battery), gives 1; the bias is -THRESHOLD. The hook `units` is the
+softplus, recorded as both pre-activation and activation: feature visualization climbs it, and
+since its slope is never zero a silent unit still has a gradient. `@random:SEED` re-initialises
+both convolutions (PyTorch's default init): the random control of the same architecture.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ CURVE_TAPER, RADIUS_RATIO = 0.8, 1.5
 CURVE_RADII, CURVE_LINE, CURVE_CORNER, CURVE_ENVELOPE = 0.3, 0.6, 0.2, 0.3
 ANGLE_BISECTOR = 0.5  # weight of the line along an angle's bisector subtracted from its two arms (1)
 THRESHOLD = 0.25  # bias of every hand-built unit, as a fraction of its response to its own stimulus
+SHARPNESS = 20.0  # beta of the units' softplus, in units of a unit's response to its own stimulus
 EPS = 0.02  # keeps the energy's square root differentiable at zero contrast
 SEMI_SATURATION = 0.2  # contrast energy at which the normalisation halves a response
 ENERGY, LINE, EDGE = 0, AXES, 2 * AXES  # first channel of each group of the `edges` layer
@@ -149,9 +154,18 @@ class PlantedNet(nn.Module):
         super().__init__()
         self.edges = EdgeLayer()
         self.units = nn.Conv2d(CHANNELS, n_units, UNIT_KERNEL, stride=UNIT_STRIDE, padding=UNIT_KERNEL // 2)
+        # Feature visualization climbs this smooth ReLU. Its slope is never zero, so a silent
+        # unit still has a gradient; and it makes the objective (the mean over positions)
+        # nonlinear: the mean of the convolution alone depends only on the `edges` channels'
+        # means (a texture would do), the mean of its rectified output needs the unit's shape.
+        self.rectify = nn.Softplus(beta=SHARPNESS)
+        # Not weights, but they shape every response: in the state dict, so that the weights'
+        # hash (which keys the store) changes with them.
+        self.register_buffer("design", torch.tensor([EPS, SEMI_SATURATION, NORM_POOL, SHARPNESS, THRESHOLD],
+                                                    dtype=torch.float64))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.units(self.edges(x)))
+        return self.rectify(self.units(self.edges(x)))
 
 
 # ---------------------------------------------------------------- layer 2: the units, drawn by hand
@@ -357,7 +371,7 @@ def build(name: str) -> PlantedNet:
 
 def hook_points(module: PlantedNet) -> list[LayerSpec]:
     return [LayerSpec("edges", module.edges, None, "oriented energy, line, edge, colour and texture channels"),
-            LayerSpec("units", module.units, torch.relu, "hand-built units (curves and distractors) + ReLU")]
+            LayerSpec("units", module.rectify, None, "hand-built units (curves and distractors), smooth ReLU")]
 
 
 @register_model("planted:", prefix=True)

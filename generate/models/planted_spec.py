@@ -65,7 +65,7 @@ VARIANTS = {
                       angles=((90.0, 0.0), (90.0, 135.0), (45.0, 90.0), (45.0, 225.0)),
                       edges=(0.0, 90.0, 180.0, 270.0), colours=("red", "yellow", "green", "blue"),
                       high_low=(0.0, 90.0, 180.0, 270.0), random=4),
-    "curves-small": Variant(curve_orientations=8, radii=(0.3,), lines=(0.0, 90.0), angles=((90.0, 0.0), (45.0, 90.0)),
+    "curves-small": Variant(curve_orientations=16, radii=(0.3,), lines=(0.0, 90.0), angles=((90.0, 0.0), (45.0, 90.0)),
                             edges=(0.0, 180.0), colours=("red", "blue"), high_low=(90.0, 270.0), random=2),
 }
 
