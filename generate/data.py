@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
-from tqdm import tqdm
 
 from generate.config import MAX_IMAGE_ASPECT, MAX_IMAGE_PIXELS
 from generate.errors import AtlasError
+from generate.progress import progress_bar
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 # What Pillow may open, whatever a file's name says (JPEG covers MPO, the multi-picture JPEG of cameras).
@@ -188,7 +188,7 @@ def _verdicts(paths: list[Path], folder: Path | None, cache) -> dict[Path, str]:
     """The skip label of each unusable path; verdicts come from the store's scan cache when the
     file is unchanged, else from decoding it (an unreadable file is tried again next time)."""
     bad: dict[Path, str] = {}
-    for path in tqdm(paths, desc="checking images", unit="img", disable=None, leave=False):
+    for path in progress_bar(paths, desc="checking images", unit="img", disable=None, leave=False):
         try:
             stat = path.stat()
         except OSError:

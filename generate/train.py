@@ -44,7 +44,7 @@ EVAL_BATCH = 500
 
 def _decode_split(root: Path, split: str, progress: bool) -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image
-    from tqdm import tqdm
+    from generate.progress import progress_bar
 
     files = [(label, path) for label, name in enumerate(CLASSES)
              for path in sorted((root / split / name).glob("*.jpg"))]
@@ -52,8 +52,8 @@ def _decode_split(root: Path, split: str, progress: bool) -> tuple[np.ndarray, n
         raise AtlasError(f"no CIFAR-10 images in {root / split}: expected {split}/<class>/*.jpg")
     images = np.empty((len(files), INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
     labels = np.empty(len(files), dtype=np.int64)
-    for index, (label, path) in enumerate(tqdm(files, desc=f"decoding CIFAR-10 {split}", unit="img",
-                                               disable=not progress, leave=False)):
+    for index, (label, path) in enumerate(progress_bar(files, desc=f"decoding CIFAR-10 {split}", unit="img",
+                                                       disable=not progress, leave=False)):
         try:
             with Image.open(path) as image:
                 array = np.asarray(image.convert("RGB"))
@@ -155,7 +155,7 @@ def evaluate(model: nn.Module, images: np.ndarray, device: torch.device) -> np.n
 def _fit(settings: TrainSettings, images: np.ndarray, labels: np.ndarray, device: torch.device,
          progress: bool) -> tuple[SmallCNN, list[float], list[float]]:
     """Train from the seed; returns the model and each epoch's mean loss and accuracy."""
-    from tqdm import tqdm
+    from generate.progress import progress_bar
 
     torch.manual_seed(settings.seed)
     model = SmallCNN(settings).to(device, memory_format=torch.channels_last)
@@ -173,8 +173,8 @@ def _fit(settings: TrainSettings, images: np.ndarray, labels: np.ndarray, device
         model.train()
         order = torch.randperm(len(data), generator=generator).to(device)
         loss_sum, correct, seen = 0.0, 0, 0
-        bar = tqdm(range(steps), desc=f"{settings.name} epoch {epoch + 1}/{settings.epochs}", unit="batch",
-                   disable=not progress, leave=True, file=sys.stderr)
+        bar = progress_bar(range(steps), desc=f"{settings.name} epoch {epoch + 1}/{settings.epochs}", unit="batch",
+                           disable=not progress, leave=True, file=sys.stderr)
         for step in bar:
             index = order[step * batch:(step + 1) * batch]
             x = augment_batch(_normalise(data[index]), settings.augment, generator)

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 from jinja2 import Environment
-from tqdm import tqdm
 
 from generate.analysis import claims
 from generate.analysis.census import census
@@ -34,6 +33,7 @@ from generate.site.views.layer import layer_pages
 from generate.site.views.methods import methods_page
 from generate.site.views.overview import home_page, model_page, models_page, survey_page
 from generate.site.writer import Writer
+from generate.progress import progress_bar
 
 DEFAULT_DOCS = REPO_ROOT / "site_src"
 HAND_WRITTEN = ("about.md", "assets")  # committed in site_src/, copied when rendering elsewhere
@@ -70,7 +70,7 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
     env, writer = environment(), Writer(docs)
     members: dict[str, list] = {name: [] for name in site.census.families}
     total = sum(len(layer.units) for model in manifest.models for layer in model.layers)
-    bar = tqdm(total=total, desc="rendering pages", unit="page", disable=not progress)
+    bar = progress_bar(total=total, desc="rendering pages", unit="page", disable=not progress)
     for entry in site.census.models:
         for layer, layer_census in zip(entry.model.layers, entry.layers):
             pages, cells = layer_pages(site, entry.model, layer, layer_census, bar)

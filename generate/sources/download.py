@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pooch
 import requests
-from tqdm import tqdm
 
 from generate.errors import AtlasError
 from generate.sources.catalog import Source
+from generate.progress import progress_bar
 
 CACHE_ENV = "NEURON_ATLAS_CACHE"  # where downloads and unpacked sources go
 OFFLINE_ENV = "NEURON_ATLAS_OFFLINE"  # 1: never download (also --offline)
@@ -91,9 +91,9 @@ class ResumingDownloader:
                 have = 0  # the server ignored the range: start over
             length = int(response.headers.get("Content-Length", 0))
             with open(self.part, "ab" if have else "wb") as out, \
-                    tqdm(total=have + length if length else None, initial=have, unit="B", unit_scale=True,
-                         unit_divisor=1024, desc=Path(self.part.name).stem, disable=not self.progress,
-                         file=sys.stderr, dynamic_ncols=True) as bar:
+                    progress_bar(total=have + length if length else None, initial=have, unit="B", unit_scale=True,
+                                 unit_divisor=1024, desc=Path(self.part.name).stem, disable=not self.progress,
+                                 file=sys.stderr, dynamic_ncols=True) as bar:
                 for chunk in response.iter_content(CHUNK):
                     out.write(chunk)
                     bar.update(len(chunk))

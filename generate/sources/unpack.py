@@ -20,6 +20,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from generate.errors import AtlasError
+from generate.progress import progress_bar
 from generate.sources.catalog import Source
 
 STAGING = ".staging-"
@@ -45,8 +46,8 @@ def install(archive: Path, source: Source, target: Path, progress: bool = True) 
 
 
 def _bar(progress: bool, **kwargs) -> tqdm:
-    return tqdm(unit="B", unit_scale=True, unit_divisor=1024, disable=not progress, file=sys.stderr,
-                dynamic_ncols=True, **kwargs)
+    return progress_bar(unit="B", unit_scale=True, unit_divisor=1024, disable=not progress, file=sys.stderr,
+                        dynamic_ncols=True, **kwargs)
 
 
 def _unzip(archive: Path, into: Path, progress: bool) -> None:
@@ -93,8 +94,8 @@ def _cifar_binary(archive: Path, into: Path, progress: bool) -> None:
                                   for f in files])
         for label in classes:
             (into / split / label).mkdir(parents=True)
-        for index, record in enumerate(tqdm(records, desc=f"CIFAR-10 {split} images to PNG", unit="img",
-                                            disable=not progress, file=sys.stderr, dynamic_ncols=True)):
+        for index, record in enumerate(progress_bar(records, desc=f"CIFAR-10 {split} images to PNG", unit="img",
+                                                    disable=not progress, file=sys.stderr, dynamic_ncols=True)):
             pixels = record[1:].reshape(3, 32, 32).transpose(1, 2, 0)
             Image.fromarray(pixels).save(into / split / classes[record[0]] / f"{index:05d}.png")
     shutil.rmtree(raw)

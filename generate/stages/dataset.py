@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 from PIL import Image
-from tqdm import tqdm
 
 from generate.config import ExemplarParams
 from generate.data import ImageSet, load_rgb, to_model_input
@@ -28,6 +27,7 @@ from generate.stages.accumulate import LayerAccumulator, Partial, batch_partial,
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.executor import Executor
 from generate.stages.fields import RECEPTIVE_FIELDS, receptive_fields
+from generate.progress import progress_bar
 
 PAD_GREY = 128  # fill for crop regions outside the image
 
@@ -94,7 +94,7 @@ def scan_dataset(model: LoadedModel, layer_units: dict[str, list[int]], images: 
 
     accumulators = {name: LayerAccumulator(units, params.k, len(images), params.stat_capacity)
                     for name, units in layer_units.items()}
-    with tqdm(total=len(images), desc=f"dataset pass {model.name}", unit="img", disable=not progress) as bar:
+    with progress_bar(total=len(images), desc=f"dataset pass {model.name}", unit="img", disable=not progress) as bar:
         for _, partials in executor.map(scan_chunk, model, chunks(), bar, weight=lambda chunk: len(chunk.paths)):
             for name, partial in partials.items():
                 accumulators[name].add(partial)
@@ -184,8 +184,8 @@ class DatasetStage(Stage):
         fields = receptive_fields(ctx, target)
         params = ctx.config.exemplars
         accumulators = scan_dataset(target.model, missing, target.images, params, ctx.progress, ctx.executor)
-        for layer, accumulator in tqdm(accumulators.items(), desc="exemplar crops and heatmaps", unit="layer",
-                                       disable=not ctx.progress):
+        for layer, accumulator in progress_bar(accumulators.items(), desc="exemplar crops and heatmaps",
+                                               unit="layer", disable=not ctx.progress):
             records = unit_records(accumulator, target.images, fields[layer], params, target.model.infos[layer].width,
                                    target.model.layer(layer).ceiling)
             accumulator.close()

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
 from generate.config import AtlasConfig, FeatureVisParams
 from generate.models import LoadedModel
@@ -19,6 +18,7 @@ from generate.records import FeatureVisImages, FeatureVisRecord, ReceptiveField
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.fields import RECEPTIVE_FIELDS, receptive_fields
 from generate.stages.optimisation import CHANNEL, NEURON, visualize
+from generate.progress import progress_bar
 
 MIN_CANVAS = 24  # px: below this the optimised image is too small to read, even enlarged
 
@@ -70,8 +70,9 @@ class FeatureVisStage(Stage):
                  for layer, units in missing.items() for start in range(0, len(units), chunk_size)]
         if not tasks:
             return
-        with tqdm(total=sum(t.weight for t in tasks), desc=f"featurevis ({self.kind}) {target.model.name} seed "
-                  f"{params.seed}", unit="img-step", disable=not ctx.progress, smoothing=0.05) as bar:
+        with progress_bar(total=sum(t.weight for t in tasks),
+                          desc=f"featurevis ({self.kind}) {target.model.name} seed {params.seed}", unit="img-step",
+                          disable=not ctx.progress, smoothing=0.05) as bar:
             for index, results in ctx.executor.map(visualize_task, target.model, tasks, bar, lambda t: t.weight):
                 task = tasks[index]
                 store = ctx.store(self, target, task.layer)

@@ -17,7 +17,6 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from generate.analysis import joint_tuning
 from generate.analysis.angles import orientations
@@ -31,6 +30,7 @@ from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.dataset import DATASET
 from generate.stages.fields import receptive_fields
 from generate.stages.synthetic import SYNTHETIC
+from generate.progress import progress_bar
 
 FILL = 0.5  # grey where rotation brings in pixels from outside the image
 BATCH = 32
@@ -163,8 +163,8 @@ class RotationStage(Stage):
     def _run_tasks(self, ctx: Context, target: Target, tasks: list["TurnTask"], labels: dict, angles: list[float]):
         summaries: dict[str, dict] = {}
         remaining = {layer: sum(t.layer == layer for t in tasks) for layer in labels}
-        with tqdm(total=sum(len(t.chosen) for t in tasks), desc=f"rotation {target.model.name}", unit="exemplar",
-                  disable=not ctx.progress or not tasks) as bar:
+        with progress_bar(total=sum(len(t.chosen) for t in tasks), desc=f"rotation {target.model.name}",
+                          unit="exemplar", disable=not ctx.progress or not tasks) as bar:
             for index, responses in ctx.executor.map(turn_task, target.model, tasks, bar, lambda t: len(t.chosen)):
                 task = tasks[index]
                 store = ctx.store(self, target, task.layer)

@@ -12,7 +12,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from generate.analysis import families
 from generate.analysis.stimuli import BatteryParams, Canvas, Stimulus, battery, curve_stimuli, render, render_batches
@@ -25,6 +24,7 @@ from generate.records import DatasetRecord, ReceptiveField, SyntheticRecord
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.dataset import DATASET
 from generate.stages.fields import RECEPTIVE_FIELDS, receptive_fields
+from generate.progress import progress_bar
 
 BATCH = 32
 
@@ -165,8 +165,8 @@ class SyntheticStage(Stage):
                       for i in range(0, len(units), size)]
         renders = {layer: len(grid_plan(fields[layer], config.synthetic.position_grid)) for layer in missing}
         images = len(battery(config.synthetic))
-        with tqdm(total=sum(images * renders[t.layer] for t in tasks), desc=f"stimuli {target.model.name}",
-                  unit="img", disable=not ctx.progress) as bar:
+        with progress_bar(total=sum(images * renders[t.layer] for t in tasks), desc=f"stimuli {target.model.name}",
+                          unit="img", disable=not ctx.progress) as bar:
             for index, records in ctx.executor.map(battery_task, target.model, tasks, bar,
                                                    lambda t: images * renders[t.layer]):
                 store = ctx.store(self, target, tasks[index].layer)
