@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install -q --disable-pip-version-check
 ARGS   ?=
 
-.PHONY: help venv atlas claims universality train site test bench serve deploy browser clean
+.PHONY: help venv atlas claims published universality train site test lint bench serve deploy browser clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,6 +22,9 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt
 atlas: venv  ## compute the default atlas and build the site into site/ (ARGS="--config my.yaml" etc.)
 	$(PY) -m generate atlas $(ARGS)
 
+published: venv  ## the replication atlas (configs/published.yaml): InceptionV1 early vision, every unit, and Lite0
+	$(PY) -m generate atlas --config configs/published.yaml $(ARGS)
+
 train: venv  ## train the project's CIFAR-10 CNNs (configs/cifar.yaml) into store/trained, reused when present
 	$(PY) -m generate train $(ARGS)
 
@@ -37,6 +40,10 @@ site: venv  ## re-render pages from the store and rebuild the site, no compute
 
 test: venv browser  ## run the test suite
 	$(PY) -m pytest -q tests
+
+lint: venv  ## lint the Pages workflow with actionlint (pinned in requirements-lint.txt; needs github.com once)
+	$(PIP) -r requirements-lint.txt -c constraints.txt
+	$(PY) -m pytest -q tests/test_workflow.py
 
 browser:  ## install Debian's chromium for the browser tests, where apt-get can (else they skip)
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -102,7 +102,8 @@ def load_model(name: str, weights: str | None = None, device: str | torch.device
     specs = {spec.name: spec for spec in built.candidates(module)}
     infos = probe_layers(module, list(specs.values()), built.preprocess.input_size)
     specs = {n: specs[n] for n in infos}
-    return LoadedModel(name, module, built.preprocess, digest, seed is not None, specs, infos)
+    verified = False if seed is not None else built.weights_verified  # a random init is never the published weights
+    return LoadedModel(name, module, built.preprocess, digest, seed is not None, specs, infos, verified)
 
 
 # The families register themselves on import (their heavy imports happen inside the builders).

@@ -50,6 +50,7 @@ class LoadedModel:
     random_init: bool
     specs: dict[str, LayerSpec] = field(default_factory=dict)  # hookable layers, execution order
     infos: dict[str, LayerInfo] = field(default_factory=dict)
+    weights_verified: bool | None = None  # the weights are the published file (None: nothing to check against)
 
     @property
     def slug(self) -> str:
@@ -85,6 +86,7 @@ class Built:
     preprocess: Preprocess
     candidates: Callable[[nn.Module], list[LayerSpec]]  # hook points to probe
     prepare: Callable[[nn.Module], None] | None = None  # exact speed-up applied after hashing
+    weights_verified: bool | None = None  # the weights file is the published one (None: no published hash)
 
 
 def quiet(fn: Callable, *args, **kwargs):

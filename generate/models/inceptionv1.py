@@ -4,6 +4,8 @@ Weights come from `weights:` in the model's config entry, else `inception5h.pth`
 cache (where lucent puts it), else the project's download cache, fetched there once from the
 URL lucent uses and checked against its published git blob id (generate/sources). Offline and
 without them the user gets one line saying where to put them, never random weights silently.
+Whatever file is loaded, its blob id is checked again: the atlas records whether the weights are
+the published ones, and compares its units with Distill's lists only when they are.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from generate.errors import AtlasError
 from generate.models import register_model
 from generate.models.base import Built, Preprocess, hub_checkpoint, load_state_dict
 from generate.models.generic import module_paths
+from generate.sources.ledger import digests
 
 SOURCE = sources.SOURCES["inceptionv1"]
 # lucid's InceptionV1 takes x*255 - 117.
@@ -33,11 +36,21 @@ def weights_file(configured: str | None) -> Path:
     return hub if hub.is_file() else sources.fetch(SOURCE.name)
 
 
+def is_published(path: Path) -> bool:
+    """Whether a weights file is byte for byte the published inception5h.pth: its git blob id (SHA-1
+    of "blob SIZE\\0" and the bytes) equals the one the publisher's repository gives. Random, retrained
+    or altered weights cannot pass, whatever their accuracy."""
+    algorithm, published = sources.lookup(SOURCE.name).published_hash.split(":")
+    return digests(path, {algorithm})[algorithm] == published
+
+
 @register_model("inceptionv1")
 def build(arg: str, pretrained: bool, context) -> Built:
     from lucent.modelzoo.inceptionv1.InceptionV1 import InceptionV1
 
     module = InceptionV1(pretrained=False)
-    if pretrained:
-        load_state_dict(module, weights_file(context.weights))
-    return Built(module, PREPROCESS, module_paths)
+    if not pretrained:
+        return Built(module, PREPROCESS, module_paths)  # a random init: load_model records it as unverified
+    path = weights_file(context.weights)
+    load_state_dict(module, path)
+    return Built(module, PREPROCESS, module_paths, weights_verified=is_published(path))

@@ -55,6 +55,7 @@ class ModelManifest(Record):
     all_layers: dict[str, LayerInfo] | None = optional()
     dataset: DatasetInfo | None = optional()
     control: ModelManifest | None = optional()
+    weights_verified: bool | None = optional()  # the weights file is the published one (None: not checked)
 
     def unit(self, layer: str, unit: int) -> UnitRef:
         return UnitRef(self.slug, layer, unit)

@@ -56,7 +56,8 @@ def model_manifest(ctx: Context, target: Target, with_featurevis: bool) -> Model
         stages["verdicts"] = VERDICTS
     model = target.model
     return ModelManifest(name=model.name, slug=model.slug, key=model.key, weights_hash=model.weights_hash,
-                         random_init=model.random_init, preprocess=asdict(model.preprocess),
+                         random_init=model.random_init, weights_verified=model.weights_verified,
+                         preprocess=asdict(model.preprocess),
                          layers=[_layer_manifest(ctx, target, layer, stages) for layer in target.layers])
 
 
