@@ -6,7 +6,7 @@ Names (each family registers itself in its own file, the way timm's `register_mo
   torchvision:NAME              a torchvision classifier whose weights are in the hub cache   generic.py
   package.module:factory        your own model: factory() -> nn.Module or (nn.Module, dict)   generic.py
   cifar:NAME                    this project's small CIFAR-10 CNNs (`python -m generate train`) cifar.py
-  planted:NAME                  hand-built units whose answers are known (calibration)        planted.py
+  planted:curves|curves-small   hand-built curve detectors and distractors, known answers    planted.py
   NAME@random:SEED              a randomly initialised copy of any of the above (the control)
 """
 

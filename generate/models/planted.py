@@ -52,7 +52,7 @@ TUNING = 2.0  # concentration of the orientation weights (von Mises over the dou
 # A curve's arc (weight 1, its ends tapered by CURVE_TAPER) has subtracted: arcs RADIUS_RATIO
 # larger and smaller, its tangent line, the corner at its midpoint and the corner around it.
 CURVE_TAPER, RADIUS_RATIO = 0.8, 1.5
-CURVE_RADII, CURVE_LINE, CURVE_CORNER, CURVE_ENVELOPE = 0.3, 0.6, 0.2, 0.3
+CURVE_RADII, CURVE_LINE, CURVE_CORNER, CURVE_ENVELOPE = 0.1, 0.4, 0.1, 0.1
 ANGLE_BISECTOR = 0.5  # weight of the line along an angle's bisector subtracted from its two arms (1)
 THRESHOLD = 0.25  # bias of every hand-built unit, as a fraction of its response to its own stimulus
 SHARPNESS = 20.0  # beta of the units' softplus, in units of a unit's response to its own stimulus
@@ -170,11 +170,13 @@ class PlantedNet(nn.Module):
 
 # ---------------------------------------------------------------- layer 2: the units, drawn by hand
 
-def orientation_weights(axis: float) -> np.ndarray:
-    """Weights over the AXES orientation channels for a contour along `axis`: peaked, zero-mean."""
+def orientation_weights(axis: float, across: bool = True) -> np.ndarray:
+    """Weights over the AXES orientation channels for a contour along `axis`: peaked there and
+    zero-mean, so that contours across it count against it (`across`), or only the peak."""
     delta = np.deg2rad(2 * (np.array([axis_of(k) for k in range(AXES)]) - axis))
     tuned = np.exp(TUNING * (np.cos(delta) - 1.0))
-    return tuned - tuned.mean()
+    weights = tuned - tuned.mean()
+    return weights if across else np.clip(weights, 0.0, None)
 
 
 def direction_weights(direction: float) -> np.ndarray:
@@ -197,11 +199,14 @@ def _splat(kernel: np.ndarray, point: np.ndarray, channels: slice, weights: np.n
 def _path(kernel: np.ndarray, channels: slice, points: np.ndarray, axes, total: float,
           profile: np.ndarray | None = None) -> None:
     """Splat orientation weights along a contour (axis per point, or one for all); `total` is
-    the weight of the whole contour, shared by its points in proportion to `profile` (default: equally)."""
+    the weight of the whole contour, shared by its points in proportion to `profile` (default:
+    equally). Contours across a positive one count against it; a subtracted contour weighs its
+    own orientations only, lest it reward whatever runs across it (feature visualization would
+    draw that)."""
     axes = np.broadcast_to(np.asarray(axes, dtype=np.float64), (len(points),))
     profile = np.ones(len(points)) if profile is None else np.asarray(profile, dtype=np.float64)
     for point, axis, share in zip(points, axes, profile / profile.sum()):
-        _splat(kernel, point, channels, total * share * orientation_weights(axis))
+        _splat(kernel, point, channels, total * share * orientation_weights(axis, across=total > 0))
 
 
 def arc_points(radius: float, orientation: float, spacing: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
