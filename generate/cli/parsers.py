@@ -155,18 +155,58 @@ def add_merge(commands) -> None:
     merge.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in _names(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, e.g. 5000,20000; not {text!r}")
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive numbers, not {text!r}")
+    return counts
+
+
 def add_bench(commands) -> None:
-    bench = commands.add_parser("bench", help="benchmark the batched stages against plain lucent / plain forward",
-                                description="Measure, side by side in one run, the feature-visualization and "
-                                            "dataset stages against their naive baselines; print ratios.")
+    bench = commands.add_parser(
+        "bench", help="benchmark the stages against plain lucent / plain forward passes, and at scale",
+        formatter_class=RAW,
+        description="Measure, side by side in one run (interleaved, best of --repeats), feature visualization\n"
+                    "against lucent's render_vis per unit and the dataset pass against a plain forward pass;\n"
+                    "optionally the dataset pass at scale and units/s per stage of a config.",
+        epilog="examples:\n"
+               "  python -m generate bench                                   # featurevis + dataset\n"
+               "  python -m generate bench --sections scale --scale 5000,20000,50000\n"
+               "  python -m generate bench --sections stages --config configs/full.yaml --device cuda")
+    bench.add_argument("--sections", type=_names, help="comma-separated: featurevis, dataset, scale, stages "
+                                                      "(default: featurevis,dataset, and scale with --scale)")
     bench.add_argument("--model", default="efficientnet_lite0")
-    bench.add_argument("--layer", default="blocks.6.dw")
-    bench.add_argument("--units", type=int, default=FeatureVisParams().batch,
-                       help="units to visualise with each method (default: the featurevis batch size)")
+    bench.add_argument("--layers", "--layer", type=_names, default=["blocks.1.dw", "blocks.6.dw", "blocks.9.dw"],
+                       help="comma-separated layers for feature visualization (the middle one for the dataset "
+                            "pass; default: blocks.1.dw,blocks.6.dw,blocks.9.dw, the default atlas's)")
+    bench.add_argument("--units", type=int, default=FeatureVisParams().batch, help="units to visualise (ours)")
+    bench.add_argument("--lucent-units", type=int, default=4,
+                       help="of which lucent (and ours one at a time) visualise this many, one at a time")
+    bench.add_argument("--batch", type=int, default=FeatureVisParams().batch, help="our units per batch")
     bench.add_argument("--steps", type=int, default=32)
-    bench.add_argument("--size", type=int, default=96)
-    bench.add_argument("--images", type=int, default=64, help="dataset images for the exemplar-pass comparison")
+    bench.add_argument("--size", type=int, default=96, help="canvas side for the equal-size comparison")
+    bench.add_argument("--neuron-layer", default="blocks.2.dw",
+                       help="layer for the neuron objective on its effective-field canvas")
+    bench.add_argument("--images", type=int, default=64, help="dataset images for the dataset-pass comparison")
+    bench.add_argument("--dataset-batch", type=int, default=32)
     bench.add_argument("--dataset", help="image folder (default: as for atlas)")
+    bench.add_argument("--scale", type=_counts, help="image counts for the dataset pass at scale, e.g. "
+                                                     "5000,20000,50000 (generated JPEGs; takes a while)")
+    bench.add_argument("--scale-folder", type=Path, help="keep the generated images here, for the next run")
+    bench.add_argument("--config", type=Path, default=REPO_ROOT / "configs" / "full.yaml",
+                       help="config for --sections stages (default: configs/full.yaml)")
+    bench.add_argument("--units-per-layer", type=int, default=4,
+                       help="stages section: the first N units of every layer (0: all)")
+    bench.add_argument("--store", type=Path, help="stages section: store to fill (default: a temporary one)")
+    bench.add_argument("--repeats", type=int, default=2, help="runs per method, interleaved; the fastest counts")
+    bench.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     _device(bench)
     _offline(bench)
 

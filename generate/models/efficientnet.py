@@ -36,8 +36,9 @@ def _build(variant: int, pretrained: bool) -> Built:
 
 
 def fold(module: nn.Module) -> None:
-    """Fold every conv + BatchNorm pair and leave an Identity where each BN was: the hook
-    points keep their names and values, and every stage runs about 30% faster on CPU."""
+    """Fold every conv + BatchNorm pair and leave an Identity where each BN was (the hook points
+    keep their names and values; every stage runs about 30% faster on CPU), and let the
+    convolutions do their own symmetric padding."""
     pairs = [(module, "_conv_stem", "_bn0"), (module, "_conv_head", "_bn1")]
     for block in module._blocks:
         if hasattr(block, "_bn0"):
@@ -46,6 +47,20 @@ def fold(module: nn.Module) -> None:
     for owner, conv, bn in pairs:
         fold_batchnorm(getattr(owner, conv), getattr(owner, bn))
         setattr(owner, bn, nn.Identity())
+    for conv in module.modules():
+        _pad_inside(conv)
+
+
+def _pad_inside(conv: nn.Module) -> None:
+    """A symmetric 'same' padding done by the convolution itself rather than by a ZeroPad2d
+    before it: the same numbers, without copying the padded input (and its gradient) each call.
+    The asymmetric paddings of the stride-2 convolutions stay as they are."""
+    pad = getattr(conv, "static_padding", None)
+    if isinstance(pad, nn.ZeroPad2d):
+        left, right, top, bottom = pad.padding
+        if left == right and top == bottom:
+            conv.padding = (top, left)
+            conv.static_padding = nn.Identity()
 
 
 def hook_points(module: nn.Module) -> list[LayerSpec]:

@@ -115,14 +115,30 @@ class _RedirectedReLU(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         (x,) = ctx.saved_tensors
-        live = (x > 0) if ctx.ceiling is None else (x > 0) & (x < ctx.ceiling)
-        ordinary = grad * live
-        vanished = ~ordinary.flatten(1).any(1)
-        if not vanished.any():
-            return ordinary, None
-        # descent moves x by -grad: keep the gradient except where it pushes a dead input lower
-        redirected = grad * ~((x < 0) & (grad > 0))
-        return torch.where(vanished.view(-1, *[1] * (x.dim() - 1)), redirected, ordinary), None
+        # The ordinary gradient in one fused op (no bool masks, no copies of channels_last tensors).
+        if ctx.ceiling is None:
+            ordinary = torch.ops.aten.threshold_backward(grad, x, 0.0)
+        else:
+            ordinary = torch.ops.aten.hardtanh_backward(grad, x, 0.0, ctx.ceiling)
+        vanished = _all_zero(ordinary).nonzero().squeeze(1)
+        if len(vanished):
+            # descent moves x by -grad: keep the gradient except where it pushes a dead input lower
+            g = grad[vanished]
+            ordinary[vanished] = g.masked_fill((x[vanished] < 0) & (g > 0), 0.0)
+        return ordinary, None
+
+
+def _all_zero(t: torch.Tensor) -> torch.Tensor:
+    """Per image [N]: whether `t` is zero everywhere. Reads one row of each image first: an image
+    with a non-zero there (nearly all of them) is settled without reading the rest."""
+    dims = tuple(range(1, t.dim()))
+    if t.dim() != 4:
+        return ~t.any(dim=dims)
+    zero = ~t[:, :, t.shape[2] // 2].any(dim=(1, 2))
+    unsettled = zero.nonzero().squeeze(1)
+    if len(unsettled):
+        zero[unsettled] = ~t[unsettled].any(dim=dims)
+    return zero
 
 
 class RedirectedReLU(nn.Module):

@@ -26,6 +26,9 @@ _LAYER = "layer"  # lucent objectives look activations up by name; we hand them 
 CHANNEL, NEURON = "channel", "neuron"
 LUCENT_CANVAS = 128  # the image size lucent's standard transforms were made for
 REDIRECT_STEPS = 32  # optimisation steps with redirected ReLU gradients
+# Forward-pass precisions on CUDA (autocast); the optimised image, the loss and the final
+# objective stay float32. The atlas uses float32; `make bench` on CUDA compares the others.
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 @dataclass
@@ -47,26 +50,37 @@ def transforms_for(size: int) -> list:
             transform.random_rotate(list(range(-10, 11)) + 5 * [0]), transform.jitter(px(4))]
 
 
-def _objective(kind: str, unit: int, sign: float, group: int, diversity_weight: float) -> objectives.Objective:
-    base = objectives.neuron(_LAYER, unit) if kind == NEURON else objectives.channel(_LAYER, unit)
-    objective = sign * base
+def _loss(acts: torch.Tensor, channels: torch.Tensor, kind: str, sign: float, group: int,
+          diversity_weight: float) -> torch.Tensor:
+    """The summed loss of every unit in the batch, in one indexing op (as lucent's `channel` /
+    `neuron` objectives, negated, on each unit's images), plus lucent's diversity term per unit."""
+    images = torch.arange(acts.shape[0], device=acts.device)
+    if kind == NEURON:
+        values = acts[images, channels, acts.shape[2] // 2, acts.shape[3] // 2]
+    else:
+        values = acts[images, channels].mean(dim=(1, 2))
+    loss = -sign * values.view(-1, group).mean(dim=1).sum()
     if group > 1:
-        objective = objective - diversity_weight * objectives.diversity(_LAYER)
-    return objective
+        diversity = objectives.diversity(_LAYER)
+        for start in range(0, acts.shape[0], group):
+            loss = loss - diversity_weight * diversity(lambda _name, s=start: acts[s:s + group])
+    return loss
 
 
 def visualize(model: LoadedModel, layer: str, units: list[int], params: FeatureVisParams, sign: float = 1.0,
               group: int = 1, progress: tqdm | None = None, kind: str = CHANNEL,
-              size: int | None = None) -> dict[int, Visualization]:
+              size: int | None = None, precision: str = "float32") -> dict[int, Visualization]:
     """Optimise `group` images per unit (sign -1: the negative direction), `params.batch` units at a
-    time; `kind` neuron: the unit at the centre of the feature map of a `size` px canvas."""
+    time; `kind` neuron: the unit at the centre of the feature map of a `size` px canvas;
+    `precision`: of the forward pass on CUDA (see PRECISIONS)."""
     spec = model.layer(layer)
     results: dict[int, Visualization] = {}
     per_batch = max(1, params.batch // group)
     for start in range(0, len(units), per_batch):
         chunk = units[start:start + per_batch]
         np.random.seed(params.seed)  # lucent's jitter/scale/rotate draw from numpy
-        images = _optimise(model, spec, chunk, params, sign, group, progress, kind, size or params.size)
+        images = _optimise(model, spec, chunk, params, sign, group, progress, kind, size or params.size,
+                           PRECISIONS[precision] if model.device.type == "cuda" else None)
         results.update(zip(chunk, images))
     return results
 
@@ -79,26 +93,26 @@ def _value(acts: torch.Tensor, unit: int, kind: str) -> torch.Tensor:
 
 
 def _optimise(model: LoadedModel, spec: LayerSpec, chunk: list[int], params: FeatureVisParams, sign: float,
-              group: int, progress: tqdm | None, kind: str, size: int) -> list[Visualization]:
+              group: int, progress: tqdm | None, kind: str, size: int,
+              autocast: torch.dtype | None = None) -> list[Visualization]:
     n = len(chunk) * group
     # lucent places its parameters on CUDA when present, as pick_device() does for the model.
     parameters, image_f = param.image(size, batch=n, fft=params.fft, decorrelate=params.decorrelate)
     _seed_per_unit(parameters[0], chunk, group, params.seed)
     optimizer = torch.optim.Adam(parameters, lr=params.lr)
     augment = transform.compose(transforms_for(size))
-    losses = [_objective(kind, u, sign, group, params.diversity_weight) for u in chunk]
+    channels = torch.tensor(chunk, device=parameters[0].device).repeat_interleave(group)
 
-    def responses(images: torch.Tensor) -> torch.Tensor:
-        with capture([spec], stop_after=spec) as acts:
+    def responses(images: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+        with torch.autocast(images.device.type, dtype=dtype, enabled=dtype is not None), \
+                capture([spec], stop_after=spec) as acts:
             run_until(model.module, model.preprocess(images))
-        return acts[spec.name + PRE]  # the pre-activation: no ReLU(6) of the unit itself blocks it
+        return acts[spec.name + PRE].float()  # the pre-activation: no ReLU(6) of the unit itself blocks it
 
     def step() -> None:
         optimizer.zero_grad()
-        acts = responses(augment(image_f()))
-        loss = sum(objective(lambda _name, i=i: acts[i * group:(i + 1) * group])
-                   for i, objective in enumerate(losses))
-        loss.backward()
+        acts = responses(augment(image_f()), autocast)
+        _loss(acts, channels, kind, sign, group, params.diversity_weight).backward()
         optimizer.step()
         if progress is not None:
             progress.update(len(chunk))
