@@ -53,7 +53,8 @@ def test_a_truncated_jpeg_gives_a_complete_atlas_and_a_warning_naming_it(atlas):
     assert warnings == [f"warning: skipped 1 of 9 image files in {root / 'photos'} (1 truncated): "
                         f"nested/cut-photo.jpg"]
     assert _manifest(root)["dataset"] | {"fingerprint": None} == {
-        "name": str(root / "photos"), "images": 8, "skipped": 1, "fingerprint": None}
+        "name": str(root / "photos"), "images": 8, "skipped": 1, "fingerprint": None,
+        "skipped_by_reason": {"truncated": 1}, "packaged": False, "source": None, "sha256": None, "url": None}
     pages = sorted(p.name for p in (root / "docs").rglob("*.md") if p.parent.name == "blocks.1.dw" and p.stem.isdigit())
     assert pages == ["0.md", "1.md"]
     assert verify_store(root / "store") == 0

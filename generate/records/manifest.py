@@ -17,6 +17,11 @@ class DatasetInfo(Record):
     images: int
     skipped: int
     fingerprint: str
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)  # why files were skipped, most frequent first
+    packaged: bool = False  # the few photos shipped in packages, not a dataset: every page says so
+    source: str | None = None  # the named download the images come from (generate/sources), if any
+    sha256: str | None = None  # ... the SHA-256 of its archive
+    url: str | None = None  # ... and where it was downloaded from
 
 
 @dataclass

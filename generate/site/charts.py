@@ -21,12 +21,11 @@ def points(values: list[float], angles: list[float], x0: float, width: float, ba
            lo: float, hi: float) -> str:
     """SVG polyline points of a curve over the circle: angle a at x0 + width * a / 360, value lo at
     `base` and hi at `base - height`; the first value is repeated at 360° to close the circle."""
-    span = (hi - lo) or 1.0
     pairs = list(zip(angles, values))
     if pairs and len(pairs) == len(angles):
         pairs.append((pairs[0][0] + 360.0, pairs[0][1]))
-    return " ".join(f"{x0 + width * float(a) / 360.0:.1f},{base - height * (finite_or(v, lo) - lo) / span:.1f}"
-                    for a, v in pairs)
+    drawn = hit_points([v for _, v in pairs], [a for a, _ in pairs], x0, width, base, height, lo, hi)
+    return " ".join(f"{p['x']},{p['y']}" for p in drawn)
 
 
 def histogram(stats: Stats) -> dict:
@@ -39,7 +38,8 @@ def histogram(stats: Stats) -> dict:
     for i, count in enumerate(h.counts):
         tall = plot_height * math.log1p(count) / top
         bars.append({"x": f"{left + i * plot_width / n:.1f}", "y": f"{base - tall:.1f}",
-                     "width": f"{plot_width / n - 1:.1f}", "height": f"{tall:.1f}", "count": count})
+                     "width": f"{plot_width / n - 1:.1f}", "height": f"{tall:.1f}", "count": count,
+                     "low": h.low + i * (h.high - h.low) / n, "high": h.low + (i + 1) * (h.high - h.low) / n})
     marks = []
     for i, (q, label) in enumerate(QUANTILE_MARKS):
         x = left + plot_width * (stats.quantiles[q] - h.low) / (h.high - h.low)
@@ -147,3 +147,33 @@ def glyph(orientation: Any, period: float | None, radius: float = 30.0) -> str |
     ends = [(cx + radius * math.cos(theta + s), cy - radius * math.sin(theta + s)) for s in (-math.pi / 4, math.pi / 4)]
     (x1, y1), (x2, y2) = ends
     return f"M{x1:.1f} {y1:.1f}A{radius:g} {radius:g} 0 0 0 {x2:.1f} {y2:.1f}"
+
+
+def count_bars(rows: list[tuple[str, int, int | None]], width: int = 300) -> dict | None:
+    """Small horizontal bars of family counts: one row per family with a unit, the trained count
+    as a bar and the random-init control's as a tick on the same scale (None without any unit)."""
+    rows = [row for row in rows if row[1] or row[2]]
+    if not rows:
+        return None
+    label_w, row_h, gap = 128, 14, 4
+    plot = width - label_w - 34
+    top = max(max(trained, control or 0) for _, trained, control in rows)
+    items = []
+    for i, (family, trained, control) in enumerate(rows):
+        y = i * (row_h + gap)
+        items.append({"family": family, "trained": trained, "control": control, "y": y, "label_y": y + row_h - 3,
+                      "width": f"{plot * trained / top:.1f}", "value_x": f"{label_w + plot * trained / top + 4:.1f}",
+                      "tick_x": f"{label_w + plot * control / top:.1f}" if control is not None else None,
+                      "title": f"{family}: {trained} unit{'s' if trained != 1 else ''}"
+                               + (f", random-init control {control}" if control is not None else "")})
+    return {"items": items, "width": width, "height": len(rows) * (row_h + gap), "label_x": label_w - 6,
+            "x0": label_w, "bar_h": row_h}
+
+
+def hit_points(values: list[float], angles: list[float], x0: float, width: float, base: float, height: float,
+               lo: float, hi: float) -> list[dict]:
+    """Where each value of a curve over the circle is drawn: one hover target per angle."""
+    span = (hi - lo) or 1.0
+    return [{"x": f"{x0 + width * float(a) / 360.0:.1f}",
+             "y": f"{base - height * (finite_or(v, lo) - lo) / span:.1f}", "angle": float(a), "value": v}
+            for a, v in zip(angles, values)]

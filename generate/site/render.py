@@ -23,10 +23,13 @@ from generate.errors import AtlasError
 from generate.records import Manifest, to_jsonable
 from generate.site import urls
 from generate.site.environment import environment
+from generate.site.privacy import public_manifest
 from generate.site.reader import StoreReader
 from generate.site.views import PageView
 from generate.site.views.claims import claims_pages
-from generate.site.views.context import Site
+from generate.site.views.compare import compare_page
+from generate.site.views.contact import curve_units_page
+from generate.site.views.context import Site, site_notes
 from generate.site.views.family import families_index, family_page
 from generate.site.views.gallery import stimuli_page
 from generate.site.views.layer import layer_pages
@@ -37,6 +40,7 @@ from generate.progress import progress_bar
 
 DEFAULT_DOCS = REPO_ROOT / "site_src"
 HAND_WRITTEN = ("about.md", "assets")  # committed in site_src/, copied when rendering elsewhere
+SITE_NOTES = ".atlas.json"  # what every page's theme shows about the atlas (MkDocs skips dot files)
 
 
 def _hand_written(docs: Path) -> None:
@@ -65,10 +69,15 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
     docs = Path(docs)
     docs.mkdir(parents=True, exist_ok=True)
     _hand_written(docs)
+    manifest = public_manifest(manifest)
+    if not manifest.site_url:
+        print("warning: site_url is empty: permalinks and citations are paths within the site, marked as a local "
+              "build; set site_url in the config or pass --site-url", file=sys.stderr)
     reader = StoreReader(store_root)
     site = Site.of(manifest, reader, census([reader.model_results(model) for model in manifest.models]))
     env, writer = environment(), Writer(docs)
     members: dict[str, list] = {name: [] for name in site.census.families}
+    layer_cells: dict[tuple[str, str], list] = {}
     total = sum(len(layer.units) for model in manifest.models for layer in model.layers)
     bar = progress_bar(total=total, desc="rendering pages", unit="page", disable=not progress)
     for entry in site.census.models:
@@ -76,10 +85,10 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
             pages, cells = layer_pages(site, entry.model, layer, layer_census, bar)
             for view in pages:
                 _write(env, writer, view)
+            layer_cells[(entry.model.slug, layer.name)] = cells
             for cell in cells:
                 if cell.family:
                     members.setdefault(cell.family.label, []).append(cell)
-        _write(env, writer, model_page(site, entry))
         _write(env, writer, survey_page(site, entry))
     bar.close()
     variations = [(v, census([reader.model_results(v.model)]).models[0]) for v in manifest.variations]
@@ -87,10 +96,16 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
     writer.write(urls.CLAIMS_JSON, json.dumps(to_jsonable(report.claims_json()), indent=1))
     if report.calibration:
         writer.write(urls.CALIBRATION_JSON, json.dumps(report.calibration.to_json(), indent=1))
-    pages = [family_page(site, name, members.get(name, [])) for name in site.census.families]
-    pages += [families_index(site), stimuli_page(site), home_page(site), models_page(site)]
-    for view in pages + claims_pages(report) + [methods_page(site, report)]:
+    thumbs = {cell.ref.thumb_url for cells in layer_cells.values() for cell in cells if cell.has_thumb}
+    pages = [model_page(site, entry, report, layer_cells) for entry in site.census.models]
+    pages += [family_page(site, name, members.get(name, [])) for name in site.census.families]
+    pages += [families_index(site), stimuli_page(site), home_page(site, report, layer_cells), models_page(site),
+              compare_page(site, layer_cells)]
+    pages += [curve_units_page(report, layer_cells)]
+    for view in pages + claims_pages(report, thumbs) + [methods_page(site, report)]:
         _write(env, writer, view)
+    writer.write(SITE_NOTES, json.dumps(site_notes(site)))
+    reader.report()
     stale = writer.remove_stale()
     if stale:
         print(f"note: removed {stale} page file(s) no longer in the atlas", file=sys.stderr)
@@ -98,12 +113,16 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
 
 
 def build(docs: Path, site_dir: Path, strict: bool = True, site_url: str = "") -> None:
-    """mkdocs build with this repo's mkdocs.yml, pointed at `docs` and `site_dir`."""
+    """mkdocs build with this repo's mkdocs.yml, pointed at `docs` and `site_dir`; what the render
+    says about the whole site (the banner of an atlas on packaged photos) goes to the theme."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     overrides = {"docs_dir": str(Path(docs).resolve()), "site_dir": str(Path(site_dir).resolve()), "strict": strict}
+    notes = Path(docs) / SITE_NOTES
+    if notes.is_file():
+        overrides["extra"] = {"atlas": json.loads(notes.read_text())}
     if site_url:
         overrides["site_url"] = site_url
     try:

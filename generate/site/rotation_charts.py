@@ -4,7 +4,7 @@ templates/_rotation.j2 draw exactly these coordinates."""
 
 from __future__ import annotations
 
-from generate.site.charts import points
+from generate.site.charts import hit_points, points
 
 GRID = (90, 180, 270)  # vertical grid lines, degrees
 TICKS = (0, 90, 180, 270, 360)  # labelled angles under the axis
@@ -34,7 +34,8 @@ def activation_chart(view: dict) -> dict:
     return {**frame, "mid_y": frame["top"] + h / 2,
             "zero": f"{base - h * (0 - lo) / (hi - lo):.1f}" if lo < 0 else None,
             "curves": [points(curve, angles, x0, w, base, h, lo, hi) for curve in view["curves"]],
-            "average": points(view["average"], angles, x0, w, base, h, lo, hi) if view["average"] else None}
+            "average": points(view["average"], angles, x0, w, base, h, lo, hi) if view["average"] else None,
+            "average_hits": hit_points(view["average"], angles, x0, w, base, h, lo, hi) if view["average"] else []}
 
 
 def tuning_chart(view: dict) -> dict:
@@ -43,6 +44,7 @@ def tuning_chart(view: dict) -> dict:
     x0, w, base, h = frame["x0"], frame["w"], frame["base"], frame["h"]
     return {**frame, "half_y": base - h / 2, "half_label_y": base - h / 2 + 4,
             "points": points(view["tuning"], view["angles"], x0, w, base, h, 0, 1),
+            "hits": hit_points(view["tuning"], view["angles"], x0, w, base, h, 0, 1),
             "synthetic_marks": [f"{_x(x0, w, t):.1f}" for t in view["synthetic_marks"]],
             "rotation_marks": [f"{_x(x0, w, t):.1f}" for t in view["rotation_marks"]],
             "legend": {"synthetic": (x0, x0 + 16, x0 + 20), "rotation": (x0 + 150, x0 + 166, x0 + 170)}}

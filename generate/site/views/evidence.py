@@ -4,6 +4,7 @@ examples (with Argument 2's), the files they are copied from, and what the JSON 
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,12 +21,23 @@ class Pictures:
     ref: UnitRef
     page: urls.Links
     copies: dict[str, Path] = field(default_factory=dict)
+    drawn: dict[str, bytes] = field(default_factory=dict)  # pictures made while rendering (stimuli)
 
     def add(self, source: Path, name: str) -> str:
         """Copy a stored picture next to the unit's page; returns its link from the page."""
         target = self.ref.image_url(name)
         self.copies[target] = source
         return self.page.link(target)
+
+    def draw(self, data: bytes, name: str) -> str:
+        """Write a picture made for the page next to it; returns its link from raw HTML on the page."""
+        target = self.ref.image_url(name)
+        self.drawn[target] = data
+        return self.page.asset(target)
+
+    def html(self, markdown_link: str) -> str:
+        """The link from raw HTML on the page to a picture `add` returned a Markdown link to."""
+        return self.page.asset(posixpath.normpath(posixpath.join(posixpath.dirname(self.page.source), markdown_link)))
 
 
 def _overlays(images: list[dict], rows: list[dict], expected: float | None, period: float | None) -> list[dict]:

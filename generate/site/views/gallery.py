@@ -3,8 +3,6 @@ stimuli of it the battery holds."""
 
 from __future__ import annotations
 
-import json
-
 from generate.analysis.stimuli import FAMILY_ORDER, battery_counts, family_text, family_title
 from generate.site import urls
 from generate.site.views import PageView
@@ -17,14 +15,14 @@ def _order(name: str) -> tuple[int, str]:
 
 
 def stimuli_page(site: Site) -> PageView:
-    """The gallery of the stimulus battery, from the strips the pipeline stored (none without them)."""
+    """The gallery of the stimulus battery, from the strips the pipeline stored (none without them, or
+    where they fail their checksums)."""
     page = urls.Links(urls.STIMULI)
     folder = site.reader.root / site.manifest.gallery if site.manifest.gallery else None
     strips, copies = [], {}
-    if folder and folder.is_dir():
-        listing = folder / "gallery.json"
-        names = json.loads(listing.read_text())["families"] if listing.is_file() else \
-            [path.stem for path in sorted(folder.glob("*.png"))]
+    listing = site.reader.read(folder / "gallery.json") if folder else None
+    if listing:
+        names = listing["families"]
         counts = battery_counts(site.battery) if site.battery else {}
         for name in sorted(names, key=_order):
             png = folder / f"{name}.png"

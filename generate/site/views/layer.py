@@ -8,6 +8,7 @@ from generate.analysis.text import number
 from generate.records import LayerManifest, ModelManifest
 from generate.site import urls
 from generate.site.views import PageView
+from generate.site.views.completeness import missing
 from generate.site.views.context import Site
 from generate.site.views.neuron import Cell, neuron_page
 from generate.site.writer import image_size
@@ -49,6 +50,8 @@ def _feature_maps(site: Site, model: ModelManifest, layer: LayerManifest, page: 
                   copies: dict) -> list[dict]:
     """Mosaics of every atlas unit's activation map on reference photos, when the layer has them."""
     maps = layer.feature_maps
+    if maps and site.reader.read(site.reader.path(maps.dir, "layer.json")) is None:
+        return []  # missing, or failing its checksums (or its mosaics do)
     out = []
     for photo in maps.files if maps else []:
         source = site.reader.path(maps.dir, photo.file)
@@ -89,7 +92,7 @@ def layer_pages(site: Site, model: ModelManifest, layer: LayerManifest, census: 
         "methods_href": page.link(urls.METHODS, "synthetic-stimuli-and-family-labels"),
         "family_rows": _family_rows(census, page), "groups": _groups(cells, site.census.families, page),
         "tiles": [layer_tile(cell, "unlabelled", page) for cell in cells],
-        "feature_maps": _feature_maps(site, model, layer, page, copies),
+        "feature_maps": _feature_maps(site, model, layer, page, copies), "missing": missing(site, model, layer),
     }
     pages.append(PageView(source, "layer.md.j2", context, copies=copies))
     return pages, cells

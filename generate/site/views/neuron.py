@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from generate.analysis.census import LayerCensus
 from generate.records import (DatasetRecord, FamilyLabel, FeatureVisRecord, LayerManifest, ModelManifest, Stats,
-                              UnitRef, to_jsonable)
+                              SyntheticRecord, UnitRef, to_jsonable)
 from generate.site import urls
 from generate.site.charts import histogram
 from generate.site.views import PageView
+from generate.site.views.completeness import unit_missing
 from generate.site.views.context import Site
 from generate.site.views.evidence import Pictures, examples, featurevis, seed_pictures
+from generate.site.views.hero import hero
+from generate.site.views.panel import bibtex, panel
 from generate.site.views.rotation import rotation_section, verdict_rows
-from generate.site.views.tuning import preferred_text, tuning_section
+from generate.site.views.stimulus import png, strongest
+from generate.site.views.tuning import POLAR, main_curve, preferred_text, tuning_section
 
 MICROSCOPE_IMAGES = 50_000  # OpenAI Microscope's dataset examples come from the ImageNet validation set
 RELU6_CEILING = 5.999  # an exemplar at least this strong has reached ReLU6's ceiling of 6
@@ -30,12 +34,15 @@ class Cell:
     stats: Stats | None
     family: FamilyLabel | None
     preferred: str
+    seeds: list[str] = field(default_factory=list)  # its neuron visualizations in the site, one per seed
+    examples: list[str] = field(default_factory=list)  # its strongest dataset examples in the site
 
 
-def _meta(model: ModelManifest, layer: LayerManifest, unit: int, family: FamilyLabel | None) -> dict:
-    """The page's title and description (for search engines and link previews)."""
+def _meta(model: ModelManifest, layer: LayerManifest, unit: int, family: FamilyLabel | None,
+          image: str | None) -> dict:
+    """The page's title, description and picture (for search engines and link previews)."""
     labelled = f" (family: {family.label})" if family else ""
-    return {"title": f"{model.name} / {layer.name} / {unit}",
+    return {"title": f"{model.name} / {layer.name} / {unit}", "image": image,
             "description": f"Unit {unit} of {layer.name} in {model.name}{labelled}: feature visualization, dataset "
                            f"examples, synthetic-stimulus tuning, rotation, verdicts and activation statistics."}
 
@@ -65,9 +72,12 @@ def _nav(ref: UnitRef, units: list[int], position: int, page: urls.Links) -> dic
             return None
         return {"unit": units[index], "href": page.unit(UnitRef(ref.model, ref.layer, units[index]))}
 
+    following = neighbour(position + 1) or neighbour(position - 1)
     return {"previous": neighbour(position - 1), "next": neighbour(position + 1),
             "layer": page.link(urls.layer(ref.model, ref.layer)), "model": page.link(urls.model(ref.model)),
-            "json": page.link(ref.json_url), "json_name": posixpath.basename(ref.json_url)}
+            "json": page.link(ref.json_url), "json_name": posixpath.basename(ref.json_url),
+            "compare": urls.compare_link(page.source, ref, UnitRef(ref.model, ref.layer, following["unit"]))
+            if following else None}
 
 
 def _notes(site: Site, model: ModelManifest, layer: LayerManifest, stats: Stats | None,
@@ -79,10 +89,18 @@ def _notes(site: Site, model: ModelManifest, layer: LayerManifest, stats: Stats 
             "field_exceeds_input": layer.rf.size > layer.rf.input_size}
 
 
-def _cite(site: Site, model: ModelManifest, ref: UnitRef) -> dict:
-    return {"key": f"{model.slug.replace('-', '_')}_{ref.layer.replace('.', '_')}_{ref.unit}",
-            "year": site.manifest.created[:4], "weights": model.weights_hash[:12],
-            "permalink": urls.permalink(site.manifest.site_url, ref.page_source)}
+def _cite(site: Site, model: ModelManifest, ref: UnitRef, page: urls.Links) -> dict:
+    """The citation block: BibTeX (also as a download) and plain text; `local` where the site has no
+    public URL, so its permalink is only a path."""
+    manifest = site.manifest
+    permalink = urls.permalink(manifest.site_url, ref.page_source)
+    title = f"{model.name} / {ref.layer} / unit {ref.unit}"
+    return {"bibtex": bibtex(f"{model.slug.replace('-', '_')}_{ref.layer.replace('.', '_')}_{ref.unit}", title,
+                             manifest.created[:4], f"Neuron Atlas {manifest.atlas_version}, weights "
+                             f"{model.weights_hash[:12]}", permalink),
+            "title": title, "permalink": permalink, "local": not manifest.site_url,
+            "bib_href_html": page.asset(urls.bib(ref)), "bib_name": posixpath.basename(urls.bib(ref)),
+            "file_stem": f"{model.slug}-{ref.layer}-{ref.unit}"}
 
 
 def _reproduce(site: Site, page: urls.Links) -> dict:
@@ -98,9 +116,35 @@ def _twin(site: Site, model: ModelManifest, layer: LayerManifest, ref: UnitRef, 
     record = {"model": model.name, "layer": layer.name, "unit": ref.unit, "featurevis": parts["featurevis"],
               "exemplars": parts["exemplars"], "moderate": parts["moderate"], "stats": parts["stats"],
               "synthetic": labelled.synthetic if labelled else None, "family": labelled.family if labelled else None,
+              "main_tuning": main_curve(labelled),  # the orientation-tuning curve that shows the unit best
               "rotation": parts["rotation"], "verdicts": parts["verdicts"], "receptive_field": layer.rf,
               "weights_hash": model.weights_hash, "atlas_version": site.manifest.atlas_version}
     return json.dumps(to_jsonable(record), indent=1)
+
+
+def _stimuli(synthetic: SyntheticRecord | None, site: Site, pictures: Pictures) -> dict[str, dict]:
+    """The strongest stimuli (generate/site/views/stimulus.py), drawn next to the page."""
+    out, drawn = {}, {}
+    for key, best in strongest(synthetic, site.battery).items():
+        index = best["index"]
+        if index not in drawn:
+            drawn[index] = pictures.draw(png(best["stimulus"], site.battery), f"{pictures.ref.unit}.stim{index}.png")
+        out[key] = {**best, "href": drawn[index]}
+    return out
+
+
+def _panel(site: Site, ref: UnitRef, parts: dict, pictures: Pictures, cite: dict) -> dict:
+    """The figure panel for write-ups: visualization, strongest examples, main tuning curve."""
+    synthetic, fv, shown = parts["synthetic"], parts["fv"], parts["examples"]
+    key = main_curve(synthetic)
+    curve = (f"{POLAR[key]} tuning, σ of drive", synthetic.synthetic.orientation_tuning[key],
+             synthetic.synthetic.orientations) if key else None
+    family = synthetic.family.label if synthetic else "no family label"
+    return panel(cite["title"], f"family: {family}" + (f"; {parts['preferred']}" if parts["preferred"] else ""),
+                 f"Neuron Atlas {site.manifest.atlas_version} · {cite['permalink']}",
+                 pictures.html(fv["positive"]["href"]) if fv else None,
+                 [pictures.html(tile["href"]) for tile in shown["tiles"]] if shown else [], curve,
+                 parts["stimuli"].get(key) if key else None)
 
 
 def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: LayerCensus,
@@ -117,23 +161,34 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
     family = synthetic.family if synthetic else None
     preferred = preferred_text(family, layer.rf.field_px)
     fv_folder = reader.folder(layer, "featurevis")
-    fv, fv_twin = featurevis(vis, fv_folder, seed_pictures(reader, layer, pictures), stats, verdicts, pictures)
+    seeds = seed_pictures(reader, layer, pictures)
+    fv, fv_twin = featurevis(vis, fv_folder, seeds, stats, verdicts, pictures)
     shown, strong, moderate = examples(data, reader.folder(layer, "dataset"), verdicts, site.moderate_band(), pictures)
+    stimuli = _stimuli(synthetic, site, pictures)
+    cite = _cite(site, model, ref, page)
+    neuron_seed = site.manifest.featurevis.get("seed", 0)
     context = {
         "atlas": site.manifest, "model": model, "layer": layer, "unit": unit, "dataset": site.dataset(model),
-        "page": _meta(model, layer, unit, family), "lede": _lede(stats, family, preferred, page),
-        "nav": _nav(ref, layer.units, position, page), "fv": fv, "examples": shown, "stats": _statistics(stats),
-        "tuning": tuning_section(synthetic, site.families, site.census.families, page),
+        "page": _meta(model, layer, unit, family, ref.image_url(vis.positive.files[0]) if vis else None),
+        "lede": _lede(stats, family, preferred, page), "nav": _nav(ref, layer.units, position, page),
+        "hero": hero(fv, seeds.get(neuron_seed) or next(iter(seeds.values()), None), shown, family, verdicts, page),
+        "fv": fv, "examples": shown, "stats": _statistics(stats),
+        "tuning": tuning_section(synthetic, site.families, site.census.families, page, stimuli),
         "rotation": rotation_section(rotation, census.rotation_computed, family.label if family else None,
                                      site.rotation, page),
         "verdicts": {"rows": verdict_rows(verdicts), "methods_href": page.link(urls.METHODS, "rotation-and-verdicts")},
-        "notes": _notes(site, model, layer, stats, strong), "cite": _cite(site, model, ref),
-        "reproduce": _reproduce(site, page),
+        "notes": _notes(site, model, layer, stats, strong), "cite": cite, "reproduce": _reproduce(site, page),
+        "missing": unit_missing(site, {"dataset": data is not None, "featurevis": vis is not None,
+                                       "synthetic": synthetic is not None}),
+        "panel": _panel(site, ref, {"synthetic": synthetic, "fv": fv, "examples": shown, "preferred": preferred,
+                                    "stimuli": stimuli}, pictures, cite),
     }
     thumbnails = {ref.thumb_url: fv_folder / vis.positive.files[0]} if vis and fv_folder else {}
     twin = _twin(site, model, layer, ref, {"featurevis": fv_twin, "exemplars": strong, "moderate": moderate,
                                            "stats": stats, "synthetic": synthetic, "rotation": rotation,
                                            "verdicts": verdicts})
     view = PageView(ref.page_source, "neuron.md.j2", context, copies=pictures.copies, thumbnails=thumbnails,
-                    files={ref.json_url: twin})
-    return view, Cell(ref=ref, has_thumb=vis is not None, stats=stats, family=family, preferred=preferred)
+                    files={ref.json_url: twin, urls.bib(ref): cite["bibtex"], **pictures.drawn})
+    return view, Cell(ref=ref, has_thumb=vis is not None, stats=stats, family=family, preferred=preferred,
+                      seeds=[ref.image_url(f"{unit}.seed{seed}.png") for seed in sorted(seeds)],
+                      examples=[ref.image_url(ex.file) for ex in data.exemplars] if data else [])

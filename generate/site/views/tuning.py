@@ -3,9 +3,12 @@ arranged from the stored record (no response is computed here)."""
 
 from __future__ import annotations
 
+import math
+
 from generate.analysis.angles import circular_distance
 from generate.analysis.stimuli import GREY_LEVELS
 from generate.analysis.text import degrees, number
+from generate.analysis.universality import TUNING_OF
 from generate.config import FamilyParams
 from generate.records import CurveTuning, FamilyLabel, HueTuning, SyntheticRecord, TuningSummary
 from generate.site import charts, urls
@@ -47,14 +50,32 @@ def preferred_text(family: FamilyLabel | None, field_px: float) -> str:
     return ", ".join(parts)
 
 
-def _polar(summary: TuningSummary) -> tuple[list[dict], float]:
-    """One polar plot per stored orientation-tuning curve, all on one scale."""
+def main_curve(record: SyntheticRecord | None) -> str | None:
+    """The orientation-tuning curve that shows a unit best: its family's (a line/edge unit's by the kind
+    it prefers), else the one that peaks highest; None without any."""
+    if not record:
+        return None
+    tuning = record.synthetic.orientation_tuning
+    family = record.family
+    key = TUNING_OF.get(family.label) if family else None
+    if family and family.label == "line/edge":
+        key = family.preferred.get("kind") or "line"
+    if key in tuning and tuning[key]:
+        return key
+    peaks = {k: max(finite_or(v, -math.inf) for v in values) for k, values in tuning.items() if values and k in POLAR}
+    return max(peaks, key=peaks.get) if peaks else None
+
+
+def _polar(summary: TuningSummary, stimuli: dict[str, dict]) -> tuple[list[dict], float]:
+    """One polar plot per stored orientation-tuning curve, all on one scale, each with the stimulus of
+    its family that drove the unit most."""
     thetas = summary.orientations
     curves = {key: [finite_or(v, 0.0) for v in values]
               for key in POLAR if (values := summary.orientation_tuning.get(key))}
     peaks = [max(values) for values in curves.values()]
     scale = max(peaks + [0.0]) or 1.0
-    return [charts.polar(POLAR[key], values, thetas, scale) for key, values in curves.items()], scale
+    return [{**charts.polar(POLAR[key], values, thetas, scale), "stimulus": stimuli.get(key)}
+            for key, values in curves.items()], scale
 
 
 def _hue(hue: HueTuning) -> dict | None:
@@ -105,13 +126,14 @@ def _gates(family: FamilyLabel, families: list[str], page: urls.Links) -> list[d
 
 
 def tuning_section(record: SyntheticRecord | None, params: FamilyParams | None, families: list[str],
-                   page: urls.Links) -> dict | None:
-    """Everything the synthetic-stimulus section of a neuron page shows; None without a record."""
+                   page: urls.Links, stimuli: dict[str, dict]) -> dict | None:
+    """Everything the synthetic-stimulus section of a neuron page shows; None without a record.
+    `stimuli`: the strongest stimulus overall ('all') and of each curve's family, with their pictures."""
     if not record:
         return None
     summary = record.synthetic
     thetas = summary.orientations
-    polar, scale = _polar(summary)
+    polar, scale = _polar(summary, stimuli)
     frequency = summary.frequency_tuning
     return {
         "stimuli_href": page.link(urls.STIMULI),
@@ -124,5 +146,5 @@ def tuning_section(record: SyntheticRecord | None, params: FamilyParams | None, 
         if frequency.drive else None,
         "hue": _hue(summary.hue), "variants": _variants(summary.curve, params),
         "colour_edge": summary.colour_edge, "centre_surround": summary.centre_surround,
-        "family": record.family, "gates": _gates(record.family, families, page),
+        "family": record.family, "gates": _gates(record.family, families, page), "strongest": stimuli.get("all"),
     }
