@@ -55,15 +55,20 @@ def test_control_and_feature_maps_are_stored(built):
     manifest = json.loads((root / "store" / "manifests" / "tiny.json").read_text())
     model = manifest["models"][0]
     assert model["control"]["name"] == "efficientnet_lite0@random:0"
+    trained = {layer["name"]: layer for layer in model["layers"]}
     for layer in model["control"]["layers"]:
         stored = sorted((root / "store" / layer["stages"]["synthetic"]).glob("*.json"))
         assert len([p for p in stored if p.stem.isdigit()]) == len(layer["units"])
-        # the control has feature visualizations only for its oriented units (Argument 1), at every seed
-        labels = {int(p.stem): json.loads(p.read_text())["family"]["label"] for p in stored if p.stem.isdigit()}
+        # Argument 1 visualizes the trained model's oriented units, and the control's same units
+        # (measured at the trained units' predictions), at every seed
+        own = trained[layer["name"]]
+        labels = {int(p.stem): json.loads(p.read_text())["family"]["label"]
+                  for p in (root / "store" / own["stages"]["synthetic"]).glob("*.json") if p.stem.isdigit()}
         oriented = {unit for unit, label in labels.items() if label in ORIENTED}
-        for folder in layer["featurevis_seeds"].values():
-            drawn = {int(p.stem) for p in (root / "store" / folder).glob("*.json") if p.stem.isdigit()}
-            assert drawn == oriented
+        for who in (layer, own):
+            for folder in who["featurevis_seeds"].values():
+                drawn = {int(p.stem) for p in (root / "store" / folder).glob("*.json") if p.stem.isdigit()}
+                assert drawn == oriented
     for layer in model["layers"]:
         maps = layer["feature_maps"]
         assert len(maps["files"]) == 3
@@ -74,7 +79,9 @@ def test_control_and_feature_maps_are_stored(built):
 def test_neuron_pages_stay_out_of_the_nav(built):
     root, _ = built
     home = (root / "site" / "index.html").read_text()
-    assert "blocks.6.dw/5/" not in home
+    # the navigation: the tabs and the primary sidebar, up to the page's own table of contents
+    nav = home[home.index('<nav class="md-tabs"'):home.index('<div class="md-sidebar md-sidebar--secondary"')]
+    assert "blocks.6.dw/5/" in home and "blocks.6.dw/5/" not in nav  # the home mosaic links units; the nav does not
 
 
 def test_rerun_recomputes_nothing(built, monkeypatch):

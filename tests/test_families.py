@@ -8,6 +8,7 @@ from torch import nn
 
 from generate.config import BatteryParams, ExemplarParams, FamilyParams
 from generate.data import scan_images
+from generate.stages.accumulate import unit_stats
 from generate.stages.dataset import scan_dataset
 from generate.analysis.families import label
 from generate.models import load_model
@@ -47,7 +48,7 @@ def _labels(model, layer, units, images, params=PARAMS):
     field = compute_receptive_field(model, layer)
     raw = synthetic.respond(model, layer, units, stimuli, field, params)
     stats = scan_dataset(model, {layer: units}, images, ExemplarParams(), progress=False)[layer]
-    return [label(stimuli, raw[:, i], stats.stats(i).mean, stats.stats(i).std, FamilyParams())
+    return [label(stimuli, raw[:, i], unit_stats(stats, i).mean, unit_stats(stats, i).std, FamilyParams())
             for i in range(len(units))], raw
 
 

@@ -15,6 +15,7 @@ from torch import nn
 from generate.stages import synthetic
 from generate.config import BatteryParams, ExemplarParams
 from generate.data import scan_images
+from generate.stages.accumulate import unit_stats
 from generate.stages.dataset import scan_dataset
 from generate.analysis.families import drives
 from generate.models.layers import capture, run_until
@@ -155,7 +156,8 @@ class SmallCNN(nn.Module):
             self.relu2 = nn.ReLU()
             self.conv3 = nn.Conv2d(CHANNELS, 8, 3, stride=2, padding=1)
             self.relu3 = nn.ReLU()
-        with torch.no_grad():
+        with torch.no_grad():  # constant before the ReLU too (the atlas reads pre-activations)
+            self.conv2.weight[list(DEAD)] = 0.0
             self.conv2.bias[list(DEAD)] = -1e3
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -195,9 +197,10 @@ def measured() -> dict[str, dict[str, np.ndarray]]:
         units = list(range(CHANNELS))
         accumulator = scan_dataset(model, {LAYER: units}, images, EXEMPLARS, progress=False)[LAYER]
         raw = synthetic.respond(model, LAYER, units, stimuli, compute_receptive_field(model, LAYER), BATTERY)
-        stats = [accumulator.stats(i) for i in units]
+        stats = [unit_stats(accumulator, i) for i in range(len(units))]
         drive = np.stack([drives(stimuli, raw[:, i], s.mean, s.std) for i, s in enumerate(stats)], axis=1)
-        out[key] = {"activation": torch.cat(accumulator.image_max).double().numpy(), "profile": tuning_profile(drive)}
+        maxima = np.stack([accumulator.image_maxima(i) for i in range(len(units))], axis=1)
+        out[key] = {"activation": maxima.astype(np.float64), "profile": tuning_profile(drive)}
     return out
 
 

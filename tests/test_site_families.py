@@ -319,6 +319,8 @@ def test_survey_page_states_the_progression_from_counts(built_site):
            "high-low frequency units in mixed3a" in text
     assert "curve detectors in mixed3b" in text
     assert re.search(r"curve 0 4 / 1 ✓", text), text  # early.conv: none; mid.conv: 4 trained / 1 control
+    # proportions with 95% Wilson intervals (4 of 6: 30-90%, by hand) and Fisher's test against the control
+    assert re.search(r"mid\.conv curve 6 of \d+ 4/6 = 67% \(30%–90%\) 1/\d+ = \d+% \(\d+%–\d+%\) [\d.e-]+", text), text
     survey = (site_dir / "tiny-net" / "survey" / "index.html").read_text()
     assert "tiny&lt;b&gt;net&lt;/b&gt;" in survey and "<b>net</b>" not in survey
 

@@ -48,3 +48,32 @@ def test_clean_temporaries(tmp_path):
     (tmp_path / "x" / f"{TMP_PREFIX}abc").write_bytes(b"half")
     assert clean_temporaries(tmp_path) == 1
     assert [p.name for p in (tmp_path / "x").iterdir()] == ["ok.json"]
+
+
+class _Seeded:
+    """A stage built afresh on every call, as the verdicts' per-seed feature visualizations are."""
+
+    name, version = "seeded", 1
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def parameters(self, ctx, target, layer):
+        return {"seed": self.seed}
+
+    def inputs(self, ctx, target, layer):
+        return []
+
+
+def test_short_lived_stage_objects_never_share_a_store_key(tmp_path):
+    """Context memoises keys by object identity: an object built, used and dropped must not hand
+    its key to the next one that CPython places at the same address (this once made the verdicts
+    read seed 0's visualization as seed 1's)."""
+    from types import SimpleNamespace
+
+    from generate.stages.base import Context
+
+    ctx = Context(config=None, store_root=tmp_path)
+    target = SimpleNamespace(model=SimpleNamespace(key="m"))
+    seeds = [ctx.key(_Seeded(seed), target, "layer")["seed"] for seed in range(50)]
+    assert seeds == list(range(50))

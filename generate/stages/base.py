@@ -118,9 +118,12 @@ class Context:
         if memo not in self._keys:
             upstream = sorted(f"{self.store(i.stage, i.target or target, layer).dir.name}"
                               f"@{(i.target or target).model.key}" for i in stage.inputs(self, target, layer))
-            self._keys[memo] = {"stage": stage.name, "version": stage.version,
-                                **stage.parameters(self, target, layer), "inputs": upstream}
-        return self._keys[memo]
+            key = {"stage": stage.name, "version": stage.version,
+                   **stage.parameters(self, target, layer), "inputs": upstream}
+            # the memo holds the stage and target too: while it lives their ids cannot be reused
+            # by other (short-lived) stage objects, which would otherwise read this key
+            self._keys[memo] = (stage, target, key)
+        return self._keys[memo][2]
 
     def store(self, stage: Stage, target: Target, layer: str) -> StageStore:
         return StageStore(self.store_root, target.model.key, layer, stage.name, self.key(stage, target, layer))

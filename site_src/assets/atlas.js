@@ -100,7 +100,11 @@
     if (!step) return false;
     var all = Array.prototype.slice.call(chart.querySelectorAll("[data-tip]"));
     var index = all.indexOf(hot);
+    // the pointer may have hidden the tip since (a scroll moves the page under it): the chart
+    // remembers where its keys last were
+    if (index < 0 && typeof chart.atlasIndex === "number") index = chart.atlasIndex;
     index = index < 0 ? (step > 0 ? 0 : all.length - 1) : (index + step + all.length) % all.length;
+    chart.atlasIndex = index;
     if (all.length) showAt(all[index]);
     event.preventDefault();
     return true;
@@ -108,6 +112,7 @@
   document.addEventListener("focusin", function (event) {
     if (event.target.matches && event.target.matches("svg[tabindex]")) {
       var first = event.target.querySelector("[data-tip]");
+      event.target.atlasIndex = 0;
       if (first) showAt(first);
     }
   });

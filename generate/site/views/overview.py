@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from generate.analysis.census import EARLY_BELOW, MIDDLE_BELOW, SEPARATION_MIN, SEPARATION_RATIO, ModelCensus
 from generate.analysis.claims import Report
+from generate.analysis.proportions import layer_proportions
 from generate.analysis.survey import survey
 from generate.records import ModelManifest
 from generate.site import urls
@@ -106,6 +107,32 @@ def model_page(site: Site, entry: ModelCensus, report: Report, cells: dict[tuple
         "std": [round(v, 3) for v in preprocess["std"]]})
 
 
+def _percent(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _share(count: int | None, total: int | None, interval: tuple[float, float] | None) -> str:
+    """'12/96 = 12% (7–21%)': a count as a proportion with its 95% Wilson interval."""
+    if count is None or not total or interval is None:
+        return "–"
+    return f"{count}/{total} = {_percent(count / total)} ({_percent(interval[0])}–{_percent(interval[1])})"
+
+
+def _proportion_rows(entry: ModelCensus, families: list[str]) -> list[dict]:
+    """One row per (layer, family) that either model has: both proportions with intervals and
+    Fisher's exact p-value, every number formatted here."""
+    channels = {layer.name: layer.channels for layer in entry.model.layers}
+    rows = []
+    for name, proportions in layer_proportions(entry, families):
+        for p in proportions:
+            if p.trained or p.control:
+                rows.append({"layer": name, "family": p.family, "trained": _share(p.trained, p.labelled, p.interval),
+                             "control": _share(p.control, p.control_labelled, p.control_interval),
+                             "p_value": "–" if p.p_value is None else f"{p.p_value:.2g}",
+                             "seen": f"{p.labelled} of {channels.get(name, p.labelled)}"})
+    return rows
+
+
 def survey_page(site: Site, entry: ModelCensus) -> PageView:
     model = entry.model
     source = urls.survey(model.slug)
@@ -117,4 +144,4 @@ def survey_page(site: Site, entry: ModelCensus) -> PageView:
         "layers": [{"census": layer, "href": page.link(urls.layer(model.slug, layer.name))} for layer in entry.layers],
         "hookable": len(model.all_layers) if model.all_layers is not None else "",
         "families_href": page.link(urls.FAMILIES), "bands": {"early": EARLY_BELOW, "middle": MIDDLE_BELOW},
-        "separation": SEPARATION})
+        "separation": SEPARATION, "proportions": _proportion_rows(entry, list(site.census.families))})
