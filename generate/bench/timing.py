@@ -3,6 +3,7 @@ each a few times, its fastest run counting; memory is the resident set, read fro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -36,10 +37,8 @@ def _status_kb(field: str) -> float | None:
 
 def reset_peak() -> None:
     """Start a new resident-set high-water mark (Linux; elsewhere the peak is since start)."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_mb() -> float:
