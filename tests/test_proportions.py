@@ -8,7 +8,7 @@ from generate.analysis.proportions import proportion, wilson
 
 def _layer(trained: dict[str, int], control: dict[str, int], units: int = 100) -> LayerCensus:
     labels = {i: None for i in range(units)}
-    return LayerCensus(name="l", depth=0.5, band="middle", units=units, labels=labels, counts=Counter(trained),
+    return LayerCensus(name="l", depth=0.5, band="middle", units=units, channels=units, labels=labels, counts=Counter(trained),
                        control_units=units, control_labels=dict(labels), control_counts=Counter(control),
                        rotation_computed=False, rotation={}, rotation_families={}, control_rotation_families=None,
                        verdicts={}, verdict_rows=[])

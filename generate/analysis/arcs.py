@@ -33,7 +33,7 @@ from scipy import ndimage, sparse
 from generate.analysis.angles import circular_distance
 from generate.config import ArcParams
 
-VERSION = 1  # part of a store key: a change of measurement recomputes what depends on it
+VERSION = 2  # part of a store key: a change of measurement recomputes what depends on it
 CORNERS = {"angle90": 90.0, "angle45": 45.0}  # corner templates: opening in degrees
 
 
@@ -43,7 +43,7 @@ def criterion(params: ArcParams) -> str:
     return (f"of 90° arc templates bulging every {params.orientation_step:g}° over 360° (radii {scales}× the "
             f"unit's preferred radius, midpoint within max({params.min_shift_px:g} px, {params.shift:g} × radius) "
             f"of the centre), scored as the mean along the arc of the image's contours aligned with the arc "
-            f"(colour gradient, smoothed σ = {params.smoothing_px:g} px, in contrast units: a 3 px black curve on "
+            f"(colour gradient, smoothed σ = max({params.smoothing_px:g} px, {params.scale_fraction:g} × radius), in contrast units: a 3 px black curve on "
             f"white ≈ 0.9, texture and noise ≈ 0), the best bulges within {params.tolerance:g}° of the unit's "
             f"preferred bulge direction, scores ≥ {params.min_contrast:g} and ≥ {params.min_alignment:g} of "
             f"the edge energy along it (its alignment; noise ≈ 0.2), and scores ≥ {params.over_line:g}× "
@@ -75,15 +75,25 @@ def _float_image(image: np.ndarray) -> np.ndarray:
     return pixels[..., None] if pixels.ndim == 2 else pixels
 
 
-def edge_map(image: np.ndarray, weights: np.ndarray | None = None, params: ArcParams = ArcParams()) -> EdgeMap:
-    """The contour field of an [H, W, 3] (or [H, W]) image, uint8 or float in [0, 1].
+def scales(radius: float | None, params: ArcParams = ArcParams()) -> tuple[float, float]:
+    """(smoothing, band) σ in px for curves of `radius` px: at least the declared pixel scales,
+    and at least `scale_fraction` × the radius (None: the pixel scales alone)."""
+    least = params.scale_fraction * radius if radius else 0.0
+    return max(params.smoothing_px, least), max(params.band_px, least)
+
+
+def edge_map(image: np.ndarray, weights: np.ndarray | None = None, params: ArcParams = ArcParams(),
+             radius: float | None = None) -> EdgeMap:
+    """The contour field of an [H, W, 3] (or [H, W]) image, uint8 or float in [0, 1], at the scale
+    of curves of `radius` px (see `scales`).
 
     `weights` ([H, W], 0..1) scales each pixel's contour: 0 on grey padding and next to it
     (classical.crop_window's mask), so the padding's own border is not taken for content."""
     pixels = _float_image(image)
+    smoothing, band_px = scales(radius, params)
     jxx, jyy, jxy = (np.zeros(pixels.shape[:2]) for _ in range(3))
     for channel in np.moveaxis(pixels, -1, 0):
-        rows, cols = np.gradient(ndimage.gaussian_filter(channel, params.smoothing_px))
+        rows, cols = np.gradient(ndimage.gaussian_filter(channel, smoothing))
         gx, gy = cols, -rows  # y up
         jxx += gx * gx
         jyy += gy * gy
@@ -98,8 +108,8 @@ def edge_map(image: np.ndarray, weights: np.ndarray | None = None, params: ArcPa
     if weights is not None:
         maps = maps * np.asarray(weights, dtype=np.float64)[None]
     # a step of contrast c, blurred twice, peaks at c / (√(2π)·σ): rescale to contrast units
-    band = np.sqrt(2 * np.pi) * np.hypot(params.smoothing_px, params.band_px)
-    blurred = np.stack([ndimage.gaussian_filter(m, params.band_px) * band for m in maps])
+    band = np.sqrt(2 * np.pi) * np.hypot(smoothing, band_px)
+    blurred = np.stack([ndimage.gaussian_filter(m, band_px) * band for m in maps])
     return EdgeMap(field=blurred[:2], energy=blurred[2])
 
 

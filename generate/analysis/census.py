@@ -108,6 +108,7 @@ class LayerCensus:
     depth: float | None
     band: str | None
     units: int
+    channels: int  # the layer's units in the network, whether or not this atlas computed them
     labels: dict[int, SyntheticRecord]
     counts: Counter
     control_units: int | None
@@ -229,6 +230,7 @@ def layer_census(results: LayerResults, control: LayerResults | None, orders: tu
     rotation = results.rotation
     return LayerCensus(
         name=results.layer.name, depth=depth, band=band(depth), units=len(results.layer.units),
+        channels=results.layer.channels,
         labels=results.labels, counts=_tally(results.labels),
         control_units=len(control.layer.units) if control else None, control_labels=control_labels,
         control_counts=_tally(control_labels) if control_labels else None,

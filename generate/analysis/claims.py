@@ -95,6 +95,7 @@ class LayerCount:
     trained: int
     control: int | None
     labelled: int
+    channels: int  # the layer's units in the network: labelled < channels means a sample
 
 
 @dataclass
@@ -126,8 +127,8 @@ def curve_claim(entry: ModelCensus, judge: Judge) -> CurveClaim:
         model=entry.model, tests=tests, conclusion=overall([t["conclusion"] for t in tests.values()]),
         members=members_of(entry.layers, "curve"), high_low=members_of(entry.layers, "high-low frequency"),
         tuning=[t for layer in entry.layers if (t := _tuning(layer))],
-        counts=[LayerCount(layer.name, layer.count("curve"), layer.control_count("curve"), layer.labelled)
-                for layer in entry.layers])
+        counts=[LayerCount(layer.name, layer.count("curve"), layer.control_count("curve"), layer.labelled,
+                           layer.channels) for layer in entry.layers])
 
 
 @dataclass

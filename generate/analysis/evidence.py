@@ -108,7 +108,8 @@ def measure(picture: Picture, hypothesis: Hypothesis, field_px: float, verdicts:
     expected = hypothesis.expected
     if hypothesis.curve:
         radius = float(hypothesis.radius or 0.2) * field_px * picture.scale
-        found = arcs.measure(arcs.edge_map(picture.pixels, picture.mask, arc_params), radius, params=arc_params)
+        edges = arcs.edge_map(picture.pixels, picture.mask, arc_params, radius)
+        found = arcs.measure(edges, radius, params=arc_params)
         return {"orientation": round(found.orientation, 1), "radius": round(found.radius, 1),
                 "contrast": round(found.curve, 3), "alignment": round(found.alignment, 3),
                 "qualifies": found.is_curve(arc_params), "distance": round(found.error(expected), 1),

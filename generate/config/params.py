@@ -128,6 +128,9 @@ class ArcParams:
     min_shift_px: float = 1.5  # ... and at least this many pixels
     smoothing_px: float = 1.0  # Gaussian smoothing before the gradient: pixel and JPEG noise
     band_px: float = 1.5  # Gaussian blur of the contour field across a path: strokes have two edges
+    # ... both at least this × the preferred radius: a curve is measured at its own scale, so the
+    # fine texture a feature visualization lays over its curve averages out
+    scale_fraction: float = 0.05
     tolerance: float = 22.5  # degrees: measured vs expected bulge direction (circular; chance 12.5%)
     min_contrast: float = 0.15  # the best arc's score, in contrast units (a 3 px black curve on white ≈ 0.9)
     min_alignment: float = 0.6  # ... and at least this fraction of the edge energy along it (noise ≈ 0.2)

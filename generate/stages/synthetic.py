@@ -13,9 +13,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from generate.analysis import families
 from generate.analysis.stimuli import BatteryParams, Canvas, Stimulus, battery, curve_stimuli, render, render_batches
-from generate.analysis.tuning import summarise
+from generate.analysis.labelling import LabelSettings, UnitResponses, synthetic_records
 from generate.config import FamilyParams
 from generate.errors import AtlasError
 from generate.models import LoadedModel
@@ -161,7 +160,8 @@ class SyntheticStage(Stage):
             stats = {u: data.load_record(u, DatasetRecord).stats for u in units}
             size = ctx.executor.chunk_units or len(units)  # here one task a layer: each shown image serves all
             tasks += [BatteryTask(layer, tuple(units[i:i + size]), {u: (stats[u].mean, stats[u].std) for u in
-                                  units[i:i + size]}, fields[layer], config.synthetic, config.families)
+                                  units[i:i + size]}, fields[layer], config.synthetic, config.families,
+                                  ctx.executor.label_workers)
                       for i in range(0, len(units), size)]
         renders = {layer: len(grid_plan(fields[layer], config.synthetic.position_grid)) for layer in missing}
         images = len(battery(config.synthetic))
@@ -184,6 +184,7 @@ class BatteryTask:
     rf: ReceptiveField
     params: BatteryParams
     families: FamilyParams
+    workers: int = 1  # processes for the labelling (here: the cores; on a cluster each task is one)
 
 
 def battery_task(model: LoadedModel, task: BatteryTask, report: Callable[[int], None]) -> list[SyntheticRecord]:
@@ -191,18 +192,9 @@ def battery_task(model: LoadedModel, task: BatteryTask, report: Callable[[int], 
     stimuli, units = battery(task.params), list(task.units)
     raw = respond(model, task.layer, units, stimuli, task.rf, task.params, report)
     swept = sweep_radii(model, task.layer, units, stimuli, raw, task.rf, task.params)
-    ceiling = model.layer(task.layer).ceiling
-    out = []
-    for unit in units:
-        mean, std = task.moments[unit]
-        own, values = swept[unit]
-        drive = families.drives(own, values, mean, std)
-        out.append(SyntheticRecord(
-            unit=unit, synthetic=summarise(own, drive, task.params, std),
-            drive=[round(float(d), 4) for d in drive[:len(stimuli)]],  # the battery's own, for matching
-            family=families.label(own, values, mean, std, task.families),
-            saturated=int((values >= ceiling).sum()) if ceiling is not None else 0))
-    return out
+    settings = LabelSettings(task.params, task.families, len(stimuli), model.layer(task.layer).ceiling)
+    responses = [UnitResponses(unit, *swept[unit], *task.moments[unit]) for unit in units]
+    return synthetic_records(settings, responses, task.workers)
 
 
 SYNTHETIC = SyntheticStage()

@@ -61,9 +61,18 @@ def _curve(report: Report, page: urls.Links) -> list[dict]:
                          "href": page.unit(urls.unit(model.slug, m.layer, m.unit)),
                          "marks": [universality.mark(m.verdicts, key) for key, *_ in ARGUMENTS]}
                         for m in claim.members],
+            "seen": _seen(claim.counts),
             "tiles": [_tile(model, m, _orientation(m), page) for m in claim.members[:TILES]],
             "high_low": [_tile(model, m, _orientation(m), page) for m in claim.high_low[:TILES]]})
     return out
+
+
+def _seen(counts: list) -> dict:
+    """Which part of each layer the claim saw: complete layers answer for the network, a sample
+    only for itself (the claims atlas, `make claims`, computes every unit)."""
+    layers = [{"layer": c.layer, "labelled": c.labelled, "channels": c.channels,
+               "percent": int(round(100 * c.labelled / c.channels)) if c.channels else 0} for c in counts]
+    return {"layers": layers, "complete": all(c.labelled >= c.channels for c in counts)}
 
 
 def _first_argument(member: Member) -> str:
