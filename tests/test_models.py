@@ -184,3 +184,12 @@ def odd_names():
 def test_layer_names_from_modules_are_url_safe():
     model = load_model("tests.test_models:odd_names")
     assert list(model.infos) == ["-script-alert-1-script-"]
+
+
+def test_every_padding_is_done_by_the_convolutions(lite0):
+    """The stride-2 'same' paddings (one pixel more after than before) become the larger padding on
+    both sides with a kernel widened by zeros: no padded copy per call (values: the fold test)."""
+    pads = [m for m in lite0.module.modules() if isinstance(m, nn.ZeroPad2d)]
+    assert pads == []
+    widened = [m for m in lite0.module.modules() if isinstance(m, nn.Conv2d) and m.kernel_size in ((4, 4), (6, 6))]
+    assert len(widened) == 5 and all(not m.weight[..., 0, :].any() and not m.weight[..., 0].any() for m in widened)

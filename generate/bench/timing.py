@@ -84,6 +84,8 @@ class MemorySampler:
 class Measured:
     name: str
     seconds: float  # the fastest run
+    cpu_seconds: float  # the least process CPU time of its runs (all threads): steadier than
+    #                     wall-clock time when other jobs share the cores
     peak_mb: float  # the largest resident-set high-water mark of its runs
     count: int  # what one run processes (units, images): rates are count / seconds
 
@@ -93,32 +95,35 @@ def _sync() -> None:
         torch.cuda.synchronize()
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, float]:
-    """(seconds, peak MB) of one call."""
+def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak MB) of one call."""
     reset_peak()
     _sync()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
     _sync()
-    return time.perf_counter() - start, peak_mb()
+    return time.perf_counter() - start, time.process_time() - cpu, peak_mb()
 
 
 def compare(methods: list[tuple[str, int, Callable[[], object]]], repeats: int = REPEATS) -> list[Measured]:
     """Each (name, count, fn) run `repeats` times, interleaved; the fastest run of each counts."""
-    best = {name: Measured(name, float("inf"), 0.0, count) for name, count, _ in methods}
+    best = {name: Measured(name, float("inf"), float("inf"), 0.0, count) for name, count, _ in methods}
     for _ in range(repeats):
         for name, _, fn in methods:
-            seconds, peak = timed(fn)
+            seconds, cpu, peak = timed(fn)
             best[name].seconds = min(best[name].seconds, seconds)
+            best[name].cpu_seconds = min(best[name].cpu_seconds, cpu)
             best[name].peak_mb = max(best[name].peak_mb, peak)
     return [best[name] for name, _, _ in methods]
 
 
 def print_rates(rows: list[Measured], what: str, per: str = "unit", ratio: str = "speed-up") -> None:
-    """A table of seconds per item, items per minute and the ratio to the first row (per item)."""
-    base = rows[0].seconds / rows[0].count
-    print(f"{'method':<64} {'n':>5} {'s':>8} {f's/{per}':>8} {f'{what}/min':>10} {ratio:>9} {'peak MB':>8}")
+    """A table of seconds per item, items per minute and the ratio to the first row (per item), in
+    wall-clock time and in CPU time."""
+    base, cpu_base = rows[0].seconds / rows[0].count, rows[0].cpu_seconds / rows[0].count
+    print(f"{'method':<64} {'n':>5} {'s':>8} {f's/{per}':>8} {f'{what}/min':>10} {ratio:>9} "
+          f"{f'CPU s/{per}':>10} {'CPU ' + ratio:>13} {'peak MB':>8}")
     for row in rows:
-        each = row.seconds / row.count
+        each, cpu_each = row.seconds / row.count, row.cpu_seconds / row.count
         print(f"{row.name:<64} {row.count:>5} {row.seconds:>8.2f} {each:>8.3f} {60 / each:>10.1f} "
-              f"{base / each:>8.2f}x {row.peak_mb:>8.0f}")
+              f"{base / each:>8.2f}x {cpu_each:>10.3f} {cpu_base / max(cpu_each, 1e-9):>12.2f}x {row.peak_mb:>8.0f}")

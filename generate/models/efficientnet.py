@@ -38,7 +38,7 @@ def _build(variant: int, pretrained: bool) -> Built:
 def fold(module: nn.Module) -> None:
     """Fold every conv + BatchNorm pair and leave an Identity where each BN was (the hook points
     keep their names and values; every stage runs about 30% faster on CPU), and let the
-    convolutions do their own symmetric padding."""
+    convolutions do their own padding."""
     pairs = [(module, "_conv_stem", "_bn0"), (module, "_conv_head", "_bn1")]
     for block in module._blocks:
         if hasattr(block, "_bn0"):
@@ -52,15 +52,23 @@ def fold(module: nn.Module) -> None:
 
 
 def _pad_inside(conv: nn.Module) -> None:
-    """A symmetric 'same' padding done by the convolution itself rather than by a ZeroPad2d
-    before it: the same numbers, without copying the padded input (and its gradient) each call.
-    The asymmetric paddings of the stride-2 convolutions stay as they are."""
+    """A 'same' padding done by the convolution itself rather than by a ZeroPad2d before it: the
+    same numbers, without copying the padded input (and its gradient) each call. A symmetric pad
+    moves into the convolution as it is; the stride-2 convolutions pad one pixel more after than
+    before (TensorFlow's 'same'), which is the larger padding on both sides with the kernel
+    widened by zeros in front: the output reads the same pixels with the same weights."""
     pad = getattr(conv, "static_padding", None)
-    if isinstance(pad, nn.ZeroPad2d):
-        left, right, top, bottom = pad.padding
-        if left == right and top == bottom:
-            conv.padding = (top, left)
-            conv.static_padding = nn.Identity()
+    if not isinstance(pad, nn.ZeroPad2d):
+        return
+    left, right, top, bottom = pad.padding
+    if left > right or top > bottom:
+        return
+    if (left, top) != (right, bottom):
+        widened = nn.functional.pad(conv.weight.data, [right - left, 0, bottom - top, 0])
+        conv.weight = nn.Parameter(widened, requires_grad=conv.weight.requires_grad)
+        conv.kernel_size = tuple(widened.shape[-2:])
+    conv.padding = (bottom, right)
+    conv.static_padding = nn.Identity()
 
 
 def hook_points(module: nn.Module) -> list[LayerSpec]:

@@ -36,7 +36,7 @@ class FeatureVisStage(Stage):
     """Feature visualizations (and per its params the negative and diversity sets) for the units
     that have none yet: by default the atlas's own, for every unit."""
 
-    name, version = "featurevis", 2
+    name, version = "featurevis", 3
 
     def __init__(self, params: FeatureVisParams | None = None):
         self.params = params  # None: the config's
@@ -49,7 +49,7 @@ class FeatureVisStage(Stage):
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         values = asdict(self.settings(ctx))
         parameterisation = ("fft" if values.pop("fft") else "pixel") + ("+decorrelate" if values.pop("decorrelate") else "")
-        return {**values, "preprocess": asdict(target.model.preprocess), "transforms": "lucent, scaled to the canvas",
+        return {**values, "preprocess": asdict(target.model.preprocess), "transforms": "lucent's, in one resampling, scaled to the canvas",
                 "param": parameterisation, "objective": "pre-activation, redirected ReLU below"}
 
     def canvas(self, ctx: Context, target: Target, layer: str) -> int:
@@ -137,7 +137,7 @@ class NeuronFeatureVisStage(FeatureVisStage):
     """The neuron objective (the unit at the centre of the feature map) on a canvas the size of
     its effective receptive field, positive direction only: what Argument 1 measures."""
 
-    name, version, kind = "featurevis_neuron", 1, NEURON
+    name, version, kind = "featurevis_neuron", 2, NEURON
 
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         return {**super().parameters(ctx, target, layer), "canvas": self.canvas(ctx, target, layer)}

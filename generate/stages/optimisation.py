@@ -1,12 +1,13 @@
 """Feature visualization by optimisation, built from lucent's parts and batched.
 
-lucent's `param.image` (by default FFT spectrum + decorrelated colour), its transforms and its
-`channel` / `neuron` / `diversity` objectives do the work; what this module adds is batching (many
-units optimised at once, one image, or one diversity group, per unit), a forward pass cut at the
-layer, the pre-activation as the objective (no ReLU can block it) with lucid's redirected ReLU in
-the layers below, and transforms scaled to small canvases. Every image's loss depends only on that
-image and Adam updates each parameter independently, so a batch computes what one-at-a-time runs
-would compute under the same random transforms.
+lucent's `param.image` (by default FFT spectrum + decorrelated colour) and its `channel` / `neuron` /
+`diversity` objectives do the work, under lucent's standard transforms in one resampling
+(generate/stages/transforms.py); what this module adds is batching (many units optimised at once,
+one image, or one diversity group, per unit), a forward pass cut at the layer, the pre-activation
+as the objective (no ReLU can block it) with lucid's redirected ReLU in the layers below, and
+transforms scaled to small canvases. Every image's loss depends only on that image and Adam
+updates each parameter independently, so a batch computes what one-at-a-time runs would compute
+under the same random transforms.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from lucent.optvis import objectives, param, transform
+from lucent.optvis import objectives, param
 from tqdm import tqdm
 
 from generate.config import FeatureVisParams
 from generate.models import LoadedModel
 from generate.models.layers import PRE, LayerSpec, capture, redirected_relus, run_until
+from generate.stages.transforms import Transforms
 
 _LAYER = "layer"  # lucent objectives look activations up by name; we hand them one tensor
 CHANNEL, NEURON = "channel", "neuron"
-LUCENT_CANVAS = 128  # the image size lucent's standard transforms were made for
 REDIRECT_STEPS = 32  # optimisation steps with redirected ReLU gradients
 # Forward-pass precisions on CUDA (autocast); the optimised image, the loss and the final
 # objective stay float32. The atlas uses float32; `make bench` on CUDA compares the others.
@@ -35,19 +36,6 @@ PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.floa
 class Visualization:
     images: np.ndarray  # [n, H, W, 3] uint8: one image, or the diversity set
     objective: float  # the objective's pre-activation on the final image(s), without transforms
-
-
-def transforms_for(size: int) -> list:
-    """lucent's standard transforms (pad 12, jitter 8, scale ±10%, rotate ±10°, jitter 4), with the
-    pixel amounts scaled to the canvas: on a canvas the size of a small receptive field, an 8 px
-    jitter would move the feature out of the field."""
-    if size >= LUCENT_CANVAS * 3 // 4:
-        return transform.standard_transforms
-    scale = size / LUCENT_CANVAS
-    px = lambda n: max(2, round(n * scale))  # noqa: E731  (lucent needs jitter > 1)
-    return [transform.pad(px(12), mode="constant", constant_value=0.5), transform.jitter(px(8)),
-            transform.random_scale([1 + (i - 5) / 50.0 for i in range(11)]),
-            transform.random_rotate(list(range(-10, 11)) + 5 * [0]), transform.jitter(px(4))]
 
 
 def _loss(acts: torch.Tensor, channels: torch.Tensor, kind: str, sign: float, group: int,
@@ -100,7 +88,7 @@ def _optimise(model: LoadedModel, spec: LayerSpec, chunk: list[int], params: Fea
     parameters, image_f = param.image(size, batch=n, fft=params.fft, decorrelate=params.decorrelate)
     _seed_per_unit(parameters[0], chunk, group, params.seed)
     optimizer = torch.optim.Adam(parameters, lr=params.lr)
-    augment = transform.compose(transforms_for(size))
+    augment = Transforms.for_canvas(size)
     channels = torch.tensor(chunk, device=parameters[0].device).repeat_interleave(group)
 
     def responses(images: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
