@@ -6,6 +6,8 @@ run, plus the measurements at scale. Sections (choose with --sections):
   dataset     a plain forward pass against the dataset stage's pass
   scale       the dataset pass over --scale N,N,... generated images: images/s and memory
   stages      units per second per stage of --config, on its first --units-per-layer units
+  site        render + mkdocs build of --site-pages N,N,... generated neuron pages: seconds and
+              memory per 1,000 pages, search-index bytes per neuron, bytes per unit
 
 Another section registers itself in SECTIONS: a function (args, device) -> None that prints
 its own table (`make bench ARGS="--sections NAME"` runs it)."""
@@ -62,8 +64,14 @@ def _stages(args: argparse.Namespace, device: torch.device) -> None:
     run(args, device)
 
 
+def _site(args: argparse.Namespace, device: torch.device) -> None:
+    from generate.bench import site
+
+    site.run(args.site_pages, args.site_folder)
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace, torch.device], None]] = {
-    "featurevis": _featurevis, "dataset": _dataset, "scale": _scale, "stages": _stages}
+    "featurevis": _featurevis, "dataset": _dataset, "scale": _scale, "stages": _stages, "site": _site}
 
 
 def run_bench(args: argparse.Namespace, device: torch.device) -> None:
