@@ -16,8 +16,8 @@ from tqdm import tqdm
 from generate.analysis.families import FAMILIES
 from generate.config import BatteryParams, ExemplarParams, FamilyParams, FeatureVisParams
 from generate.records import (DatasetInfo, LayerInfo, LayerManifest, Manifest, ModelManifest, ReceptiveField, SyntheticRecord)
-from generate.records.stages import (CurveTuning, DatasetRecord, Exemplar, FamilyLabel, FrequencyTuning, Gate,
-                                     Histogram, HueTuning, ImageMaxStats, Stats, TuningSummary, VariantPeak)
+from generate.records.stages import (CurveTuning, DatasetRecord, Exemplar, FamilyLabel, FeatureVisImages,
+                                     FeatureVisRecord, FrequencyTuning, Gate, Histogram, HueTuning, ImageMaxStats, Stats, TuningSummary, VariantPeak)
 from generate.store.stage_store import StageStore
 
 MODEL_KEY = "benchnet-000000000000"
@@ -28,15 +28,15 @@ PICTURE_POOL = 64  # distinct pictures, reused across units (encoding them is no
 ORIENTATIONS = [float(t) for t in range(0, 360, 15)]
 
 
-def pictures(count: int = PICTURE_POOL, side: int = CROP_PX, seed: int = 0) -> list[bytes]:
-    """Photo-like JPEGs (smooth colour fields with noise, so they compress like exemplar crops)."""
+def pictures(count: int = PICTURE_POOL, side: int = CROP_PX, seed: int = 0, kind: str = "JPEG") -> list[bytes]:
+    """Photo-like pictures (smooth colour fields with noise, so they compress like exemplar crops)."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(count):
         coarse = Image.fromarray(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)).resize((side, side), Image.BILINEAR)
         noisy = np.asarray(coarse, dtype=np.int16) + rng.integers(-12, 13, (side, side, 3))
         buffer = io.BytesIO()
-        Image.fromarray(noisy.clip(0, 255).astype(np.uint8)).save(buffer, format="JPEG", quality=85)
+        Image.fromarray(noisy.clip(0, 255).astype(np.uint8)).save(buffer, format=kind)
         out.append(buffer.getvalue())
     return out
 
@@ -86,11 +86,15 @@ def dataset_record(unit: int, rng: np.random.Generator, pool: list[bytes]) -> tu
 
 
 def _layer(store: Path, name: str, order: int, units: list[int], rng, pool, bar) -> LayerManifest:
-    stages = {stage: StageStore(store, MODEL_KEY, name, stage, {"bench": stage}) for stage in ("dataset", "synthetic")}
+    stages = {stage: StageStore(store, MODEL_KEY, name, stage, {"bench": stage})
+              for stage in ("dataset", "synthetic", "featurevis")}
     for unit in units:
-        record, files = dataset_record(unit, rng, pool)
+        record, files = dataset_record(unit, rng, pool["JPEG"])
         stages["dataset"].save(unit, record, files)
         stages["synthetic"].save(unit, synthetic_record(unit, rng))
+        visualization = f"{unit}.positive.png"
+        stages["featurevis"].save(unit, FeatureVisRecord(unit=unit, positive=FeatureVisImages([visualization], 1.5)),
+                                  {visualization: pool["PNG"][unit % len(pool["PNG"])]})
         bar.update(1)
     rf = ReceptiveField(size=99, stride=16.0, offset_y=7.5, offset_x=7.5, input_size=224, effective_size=60)
     return LayerManifest(name=name, channels=len(units), height=14, width=14, order=order,
@@ -101,7 +105,8 @@ def _layer(store: Path, name: str, order: int, units: list[int], rng, pool, bar)
 
 def generate_store(store: Path, pages: int, seed: int = 0, progress: bool = True) -> Manifest:
     """Write `pages` units' records (layers of UNITS_PER_LAYER) under `store`; returns their manifest."""
-    rng, pool = np.random.default_rng(seed), pictures(seed=seed)
+    rng = np.random.default_rng(seed)
+    pool = {"JPEG": pictures(seed=seed), "PNG": pictures(seed=seed, kind="PNG")}  # crops; feature visualizations
     layers = []
     with tqdm(total=pages, desc="generating records", unit="unit", disable=not progress) as bar:
         for order, start in enumerate(range(0, pages, UNITS_PER_LAYER)):
