@@ -11,6 +11,7 @@ import pytest
 
 from generate import site
 from generate.bench.site import SEARCH_INDEX, SiteRun, report
+from generate.bench.site_bytes import bytes_by_kind
 from generate.bench.site_records import generate_store
 from generate.site.hooks import restore, sidecar, stash
 from tests.conftest import chromium, serve, watched_page
@@ -82,7 +83,7 @@ def test_bench_report_prints_rates_and_projection(capsys):
     out = capsys.readouterr().out
     assert "30.0" in out and "32.0" in out  # seconds per 1,000 pages
     assert "1.07x" in out
-    assert "projected" in out and "GB" in out
+    assert "projected" in out and "GB" in out and "InceptionV1" in out
 
 
 def test_search_and_the_filter_without_javascript_in_a_browser(bench_site):
@@ -110,3 +111,13 @@ def test_search_and_the_filter_without_javascript_in_a_browser(bench_site):
         lazy = page.eval_on_selector_all(".atlas-cell img", "imgs => imgs.map(i => i.loading)")
         assert lazy and set(lazy) == {"lazy"}
         context.close()
+
+
+def test_site_bytes_by_kind_counts_every_unit(bench_site):
+    root, _ = bench_site
+    sizes, units = bytes_by_kind(root / "site")
+    assert units == PAGES
+    for kind in ("neuron page (HTML)", "neuron JSON twin", "exemplar crops", "exemplar heatmaps",
+                 "feature visualization", "tile thumbnails", "search index", "theme assets"):
+        assert sizes[kind] > 0, kind
+    assert sum(sizes.values()) == sum(p.stat().st_size for p in (root / "site").rglob("*") if p.is_file())

@@ -7,7 +7,8 @@ run, plus the measurements at scale. Sections (choose with --sections):
   scale       the dataset pass over --scale N,N,... generated images: images/s and memory
   stages      units per second per stage of --config, on its first --units-per-layer units
   site        render + mkdocs build of --site-pages N,N,... generated neuron pages: seconds and
-              memory per 1,000 pages, search-index bytes per neuron, bytes per unit
+              memory per 1,000 pages, search-index bytes per neuron, bytes per unit; with --site-dir,
+              a built atlas's bytes per unit by kind of file and the projected size of a full one
 
 Another section registers itself in SECTIONS: a function (args, device) -> None that prints
 its own table (`make bench ARGS="--sections NAME"` runs it)."""
@@ -67,7 +68,7 @@ def _stages(args: argparse.Namespace, device: torch.device) -> None:
 def _site(args: argparse.Namespace, device: torch.device) -> None:
     from generate.bench import site
 
-    site.run(args.site_pages, args.site_folder)
+    site.run(args.site_pages, args.site_folder, args.site_dir)
 
 
 SECTIONS: dict[str, Callable[[argparse.Namespace, torch.device], None]] = {

@@ -15,11 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from generate.bench import site_bytes
 from generate.bench.site_records import generate_store
 
-LITE0_UNITS = 21_008  # configs/full.yaml: every hookable layer of EfficientNet-Lite0
-INCEPTION_UNITS = 1_056  # configs/published.yaml: InceptionV1 conv2d0 to mixed3b
-PAGES_LIMIT_BYTES = 1 << 30  # GitHub Pages refuses published sites over 1 GB
 SEARCH_INDEX = "search/search_index.json"
 
 
@@ -74,15 +72,13 @@ def report(runs: list[SiteRun]) -> None:
     rates = [run.total_s / run.pages for run in runs]
     if len(rates) > 1:
         print(f"seconds per page, slowest over fastest: {max(rates) / min(rates):.2f}x (linear: near 1)")
-    per_unit = runs[-1].site_bytes / runs[-1].pages
-    projected = per_unit * (LITE0_UNITS + INCEPTION_UNITS)
-    print(f"projected published size of a full Lite0 ({LITE0_UNITS:,} units) + InceptionV1 conv2d0-mixed3b "
-          f"({INCEPTION_UNITS:,}): {projected / 2**30:.2f} GB at {per_unit / 1024:.1f} KB per unit "
-          f"({'under' if projected < PAGES_LIMIT_BYTES else 'OVER'} the 1 GB GitHub Pages limit; generated "
-          f"pictures: measure a real atlas with --sections site --site-dir SITE)")
+    print(site_bytes.projection(runs[-1].site_bytes / runs[-1].pages)
+          + "; generated pictures: --site-dir SITE measures a real atlas")
 
 
-def run(pages: list[int], keep: Path | None = None) -> list[SiteRun]:
+def run(pages: list[int], keep: Path | None = None, real_site: Path | None = None) -> list[SiteRun]:
+    if real_site:
+        site_bytes.report(real_site)
     print(f"\nSite at scale: render + mkdocs build of generated neuron pages ({', '.join(map(str, pages))}), "
           f"each in a fresh interpreter")
     runs = []

@@ -209,6 +209,7 @@ def add_bench(commands) -> None:
     bench.add_argument("--site-pages", type=_counts, default=[1000, 5000, 20000],
                        help="site section: neuron pages to generate, render and build (default: 1000,5000,20000)")
     bench.add_argument("--site-folder", type=Path, help="site section: keep each generated store and site here")
+    bench.add_argument("--site-dir", type=Path, help="site section: also weigh this built atlas, by kind of file")
     bench.add_argument("--repeats", type=int, default=2, help="runs per method, interleaved; the fastest counts")
     bench.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     _device(bench)

@@ -3,7 +3,7 @@
 Raw blocks: most of a generated page's bytes are SVG charts, raw HTML that Python-Markdown would only
 scan and stash again. The render lifts them out (`stash`) into a sidecar beside the page source
 (a dot file: MkDocs neither builds nor copies it), leaving an HTML comment in their place, which
-Markdown passes through untouched; `on_page_content` puts them back, so the page is the same.
+Markdown passes through untouched; `on_post_page` puts them back, so the page is the same.
 
 Search: a neuron page is excluded from the theme's full-text index (its front matter says so), and
 the sidecar gives it one compact entry instead (model, layer, unit, family: about 100 bytes), which
@@ -55,14 +55,23 @@ def on_pre_build(config) -> None:
     _entries.clear()
 
 
-def on_page_content(html: str, page, config, files) -> str:
+def _sidecar_data(page) -> dict | None:
     path = sidecar(Path(page.file.abs_src_path))
-    if not path.is_file():
-        return html
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("search"):
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    data = _sidecar_data(page)
+    if data and data.get("search"):
         _entries.append(search_entry(page.url, **data["search"]))
-    return restore(html, data["raw"])
+    return html
+
+
+def on_post_page(output: str, page, config) -> str:
+    """The raw blocks go back only into the page being written: MkDocs holds every page's content
+    until the last is converted, so a 20,000-page build keeps placeholders in memory, not charts."""
+    data = _sidecar_data(page)
+    return restore(output, data["raw"]) if data else output
 
 
 def on_post_build(config) -> None:

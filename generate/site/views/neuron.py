@@ -119,7 +119,7 @@ def _twin(site: Site, model: ModelManifest, layer: LayerManifest, ref: UnitRef, 
               "main_tuning": main_curve(labelled),  # the orientation-tuning curve that shows the unit best
               "rotation": parts["rotation"], "verdicts": parts["verdicts"], "receptive_field": layer.rf,
               "weights_hash": model.weights_hash, "atlas_version": site.manifest.atlas_version}
-    return json.dumps(to_jsonable(record), indent=1)
+    return json.dumps(to_jsonable(record), separators=(",", ":"))  # compact: a quarter smaller, one per unit
 
 
 def _stimuli(synthetic: SyntheticRecord | None, site: Site, pictures: Pictures) -> dict[str, dict]:
