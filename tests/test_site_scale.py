@@ -11,7 +11,7 @@ import pytest
 
 from generate import site
 from generate.bench.site import SEARCH_INDEX, SiteRun, report
-from generate.bench.site_bytes import bytes_by_kind
+from generate.bench.site_bytes import bytes_by_kind, savings
 from generate.bench.site_records import generate_store
 from generate.site.hooks import restore, sidecar, stash
 from tests.conftest import chromium, serve, watched_page
@@ -121,3 +121,13 @@ def test_site_bytes_by_kind_counts_every_unit(bench_site):
                  "feature visualization", "tile thumbnails", "search index", "theme assets"):
         assert sizes[kind] > 0, kind
     assert sum(sizes.values()) == sum(p.stat().st_size for p in (root / "site").rglob("*") if p.is_file())
+
+
+def test_savings_measure_each_option_on_the_site(bench_site):
+    root, _ = bench_site
+    rows = dict((option, (before, after)) for option, before, after in savings(root / "site"))
+    twins = rows["JSON twins written compact"]
+    assert twins[0] == twins[1] > 0  # the render already writes them compact
+    charts = rows["neuron pages' SVG charts drawn in the browser from the JSON twin"]
+    assert 0 < charts[1] < charts[0]
+    assert all(before > 0 and after > 0 for before, after in rows.values())
