@@ -130,4 +130,7 @@ def test_savings_measure_each_option_on_the_site(bench_site):
     assert twins[0] == twins[1] > 0  # the render already writes them compact
     charts = rows["neuron pages' SVG charts drawn in the browser from the JSON twin"]
     assert 0 < charts[1] < charts[0]
-    assert all(before > 0 and after > 0 for before, after in rows.values())
+    for option in ("feature visualizations and seeds (PNG) as WebP q75",
+                   "exemplar crops and moderate examples (JPEG) as WebP q75", "exemplar heatmaps (JPEG) as WebP q75"):
+        assert rows[option][0] > 0 and rows[option][1] > 0, option
+    assert rows["preferred stimuli (PNG) as WebP q75"] == (0, 0)  # the generated store draws none
