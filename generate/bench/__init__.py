@@ -23,7 +23,7 @@ import torch
 from generate.bench.timing import machine_load, print_rates
 from generate.errors import AtlasError
 
-DEFAULT_SECTIONS = ("featurevis", "dataset")
+DEFAULT_SECTIONS = ("featurevis", "dataset", "site")
 
 
 def _featurevis(args: argparse.Namespace, device: torch.device) -> None:

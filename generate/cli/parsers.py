@@ -182,7 +182,7 @@ def add_bench(commands) -> None:
                "  python -m generate bench --sections stages --config configs/full.yaml --device cuda\n"
                "  python -m generate bench --sections site --site-pages 1000,5000,20000")
     bench.add_argument("--sections", type=_names, help="comma-separated: featurevis, dataset, scale, stages, site "
-                                                      "(default: featurevis,dataset, and scale with --scale)")
+                                                      "(default: featurevis,dataset,site, and scale with --scale)")
     bench.add_argument("--model", default="efficientnet_lite0")
     bench.add_argument("--layers", "--layer", type=_names, default=["blocks.1.dw", "blocks.6.dw", "blocks.9.dw"],
                        help="comma-separated layers for feature visualization (the middle one for the dataset "
