@@ -177,7 +177,7 @@ def add_bench(commands) -> None:
                     "against lucent's render_vis per unit and the dataset pass against a plain forward pass;\n"
                     "optionally the dataset pass at scale and units/s per stage of a config.",
         epilog="examples:\n"
-               "  python -m generate bench                                   # featurevis + dataset\n"
+               "  python -m generate bench                                   # featurevis + dataset + site\n"
                "  python -m generate bench --sections scale --scale 5000,20000,50000\n"
                "  python -m generate bench --sections stages --config configs/full.yaml --device cuda\n"
                "  python -m generate bench --sections site --site-pages 1000,5000,20000")
