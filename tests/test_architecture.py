@@ -32,7 +32,7 @@ ALLOWED = {
     "stages": {"models", "analysis", "store", "data", "records", "config", "errors", "sources", "progress"},
     "site": {"store", "records", "analysis", "config", "errors", "progress"},
     "train": {"models", "data", "store", "config", "errors", "progress"},
-    "bench": {"models", "stages", "data", "config", "records", "errors", "sources"},
+    "bench": {"models", "stages", "data", "config", "records", "errors", "sources", "site", "store", "analysis"},
     "cli": {"stages", "site", "models", "store", "train", "bench", "config", "errors", "data", "records", "sources"},
 }
 NO_TORCH = {"analysis", "site", "records", "store", "config", "errors", "sources", "progress"}

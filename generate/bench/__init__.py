@@ -6,6 +6,9 @@ run, plus the measurements at scale. Sections (choose with --sections):
   dataset     a plain forward pass against the dataset stage's pass
   scale       the dataset pass over --scale N,N,... generated images: images/s and memory
   stages      units per second per stage of --config, on its first --units-per-layer units
+  site        render + mkdocs build of --site-pages N,N,... generated neuron pages: seconds and
+              memory per 1,000 pages, search-index bytes per neuron, bytes per unit; with --site-dir,
+              a built atlas's bytes per unit by kind of file and the projected size of a full one
 
 Another section registers itself in SECTIONS: a function (args, device) -> None that prints
 its own table (`make bench ARGS="--sections NAME"` runs it)."""
@@ -20,7 +23,7 @@ import torch
 from generate.bench.timing import machine_load, print_rates
 from generate.errors import AtlasError
 
-DEFAULT_SECTIONS = ("featurevis", "dataset")
+DEFAULT_SECTIONS = ("featurevis", "dataset", "site")
 
 
 def _featurevis(args: argparse.Namespace, device: torch.device) -> None:
@@ -62,8 +65,14 @@ def _stages(args: argparse.Namespace, device: torch.device) -> None:
     run(args, device)
 
 
+def _site(args: argparse.Namespace, device: torch.device) -> None:
+    from generate.bench import site
+
+    site.run(args.site_pages, args.site_folder, args.site_dir)
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace, torch.device], None]] = {
-    "featurevis": _featurevis, "dataset": _dataset, "scale": _scale, "stages": _stages}
+    "featurevis": _featurevis, "dataset": _dataset, "scale": _scale, "stages": _stages, "site": _site}
 
 
 def run_bench(args: argparse.Namespace, device: torch.device) -> None:

@@ -177,11 +177,12 @@ def add_bench(commands) -> None:
                     "against lucent's render_vis per unit and the dataset pass against a plain forward pass;\n"
                     "optionally the dataset pass at scale and units/s per stage of a config.",
         epilog="examples:\n"
-               "  python -m generate bench                                   # featurevis + dataset\n"
+               "  python -m generate bench                                   # featurevis + dataset + site\n"
                "  python -m generate bench --sections scale --scale 5000,20000,50000\n"
-               "  python -m generate bench --sections stages --config configs/full.yaml --device cuda")
-    bench.add_argument("--sections", type=_names, help="comma-separated: featurevis, dataset, scale, stages "
-                                                      "(default: featurevis,dataset, and scale with --scale)")
+               "  python -m generate bench --sections stages --config configs/full.yaml --device cuda\n"
+               "  python -m generate bench --sections site --site-pages 1000,5000,20000")
+    bench.add_argument("--sections", type=_names, help="comma-separated: featurevis, dataset, scale, stages, site "
+                                                      "(default: featurevis,dataset,site, and scale with --scale)")
     bench.add_argument("--model", default="efficientnet_lite0")
     bench.add_argument("--layers", "--layer", type=_names, default=["blocks.1.dw", "blocks.6.dw", "blocks.9.dw"],
                        help="comma-separated layers for feature visualization (the middle one for the dataset "
@@ -205,6 +206,10 @@ def add_bench(commands) -> None:
     bench.add_argument("--units-per-layer", type=int, default=4,
                        help="stages section: the first N units of every layer (0: all)")
     bench.add_argument("--store", type=Path, help="stages section: store to fill (default: a temporary one)")
+    bench.add_argument("--site-pages", type=_counts, default=[1000, 5000, 20000],
+                       help="site section: neuron pages to generate, render and build (default: 1000,5000,20000)")
+    bench.add_argument("--site-folder", type=Path, help="site section: keep each generated store and site here")
+    bench.add_argument("--site-dir", type=Path, help="site section: also weigh this built atlas, by kind of file")
     bench.add_argument("--repeats", type=int, default=2, help="runs per method, interleaved; the fastest counts")
     bench.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     _device(bench)

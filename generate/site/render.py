@@ -23,6 +23,7 @@ from generate.errors import AtlasError
 from generate.records import Manifest, to_jsonable
 from generate.site import urls
 from generate.site.environment import environment
+from generate.site.hooks import sidecar, stash
 from generate.site.privacy import public_manifest
 from generate.site.reader import StoreReader
 from generate.site.views import PageView
@@ -61,7 +62,11 @@ def _write(env: Environment, writer: Writer, view: PageView) -> None:
         writer.thumbnail(source, target)
     for target, text in view.files.items():
         writer.write(target, text)
-    writer.write(view.source, env.get_template(view.template).render(**view.context))
+    markdown = env.get_template(view.template).render(**view.context)
+    if view.search:  # a neuron page (thousands of them): its SVG charts skip Markdown (generate/site/hooks.py)
+        markdown, blocks = stash(markdown)
+        writer.write(str(sidecar(Path(view.source))), json.dumps({"raw": blocks, "search": view.search}))
+    writer.write(view.source, markdown)
 
 
 def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, progress: bool = True) -> int:

@@ -1,5 +1,6 @@
 /* Neuron Atlas: small enhancements of static pages, no framework, no request outside the site.
-   Every page works without it: filters stay hidden, tooltips stay the SVG <title>s, links work.
+   Every page works without it: the family filter is a row of links (CSS :target), tooltips stay the
+   SVG <title>s, links work.
    - the family filter of layer pages;
    - tooltips: hover or focus any mark of a chart for its exact value and stimulus;
    - keys on neuron pages: ← → neighbouring units, ↑ the layer (at the top of the page);
@@ -27,6 +28,7 @@
         button.addEventListener("click", function () { show(button.dataset.family); });
       });
       bar.hidden = false;
+      document.querySelectorAll("[data-atlas-filter-links]").forEach(function (links) { links.hidden = true; });
     });
   }
 

@@ -18,3 +18,4 @@ class PageView:
     copies: dict[str, Path] = field(default_factory=dict)  # docs path -> stored file to copy there
     thumbnails: dict[str, Path] = field(default_factory=dict)  # docs path -> picture to shrink there
     files: dict[str, str | bytes] = field(default_factory=dict)  # docs path -> content (JSON twins, drawn pictures)
+    search: dict[str, str] | None = None  # the page's one compact search entry (title, text) instead of its text

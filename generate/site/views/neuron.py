@@ -119,7 +119,7 @@ def _twin(site: Site, model: ModelManifest, layer: LayerManifest, ref: UnitRef, 
               "main_tuning": main_curve(labelled),  # the orientation-tuning curve that shows the unit best
               "rotation": parts["rotation"], "verdicts": parts["verdicts"], "receptive_field": layer.rf,
               "weights_hash": model.weights_hash, "atlas_version": site.manifest.atlas_version}
-    return json.dumps(to_jsonable(record), indent=1)
+    return json.dumps(to_jsonable(record), separators=(",", ":"))  # compact: a quarter smaller, one per unit
 
 
 def _stimuli(synthetic: SyntheticRecord | None, site: Site, pictures: Pictures) -> dict[str, dict]:
@@ -188,7 +188,8 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
                                            "stats": stats, "synthetic": synthetic, "rotation": rotation,
                                            "verdicts": verdicts})
     view = PageView(ref.page_source, "neuron.md.j2", context, copies=pictures.copies, thumbnails=thumbnails,
-                    files={ref.json_url: twin, urls.bib(ref): cite["bibtex"], **pictures.drawn})
+                    files={ref.json_url: twin, urls.bib(ref): cite["bibtex"], **pictures.drawn},
+                    search={"title": f"{model.name} / {layer.name} / {unit}", "text": family.label if family else ""})
     return view, Cell(ref=ref, has_thumb=vis is not None, stats=stats, family=family, preferred=preferred,
                       seeds=[ref.image_url(f"{unit}.seed{seed}.png") for seed in sorted(seeds)],
                       examples=[ref.image_url(ex.file) for ex in data.exemplars] if data else [])
