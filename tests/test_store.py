@@ -21,7 +21,7 @@ def test_save_writes_files_then_json_and_missing_tracks_units(tmp_path):
 
 
 class Boom(Exception):
-    pass
+    """A failure a test raises in the middle of a write."""
 
 
 def test_a_failed_save_leaves_no_unit_and_no_partial_file(tmp_path, monkeypatch):

@@ -62,10 +62,8 @@ def capture(specs: list[LayerSpec], stop_after: LayerSpec | None = None) -> Iter
 
 def run_until(model: nn.Module, x: torch.Tensor) -> None:
     """Forward pass that tolerates being cut short by `capture(stop_after=...)`."""
-    try:
+    with contextlib.suppress(_StopForward):
         model(x.contiguous(memory_format=torch.channels_last))
-    except _StopForward:
-        pass
 
 
 def probe_layers(
