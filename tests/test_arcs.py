@@ -185,7 +185,7 @@ def test_scan_finds_an_off_centre_curve():
 def test_thresholds_live_in_params_and_the_criterion_states_them():
     strict = arcs.ArcParams(over_line=1.9, tolerance=10.0)
     text = arcs.criterion(strict)
-    assert "1.9×" in text and "10°" in text and "0.15" in text
+    assert "1.9×" in text and "10°" in text and f"≥ {strict.min_contrast:g}" in text
     m = measure(stimuli.curve(CANVAS, 20.0, 40.0, WIDTH), 20.0)
     assert m.passed(40.0) and not m.passed(40.0, strict)  # a curve's line ratio is ~1.5
     assert "straight segment" in m.reason(40.0, strict)
