@@ -60,18 +60,16 @@ def _sidecar_data(page) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def on_page_content(html: str, page, config, files) -> str:
-    data = _sidecar_data(page)
-    if data and data.get("search"):
-        _entries.append(search_entry(page.url, **data["search"]))
-    return html
-
-
 def on_post_page(output: str, page, config) -> str:
     """The raw blocks go back only into the page being written: MkDocs holds every page's content
-    until the last is converted, so a 20,000-page build keeps placeholders in memory, not charts."""
+    until the last is converted, so a 20,000-page build keeps placeholders in memory, not charts.
+    The same read of the sidecar gives the page's compact search entry."""
     data = _sidecar_data(page)
-    return restore(output, data["raw"]) if data else output
+    if not data:
+        return output
+    if data.get("search"):
+        _entries.append(search_entry(page.url, **data["search"]))
+    return restore(output, data["raw"])
 
 
 def on_post_build(config) -> None:
