@@ -52,17 +52,20 @@ class ImageSet:
     skipped: tuple[str, ...] = ()
     packaged: bool = False  # the fallback photos shipped in packages: every page must say how few they are
     skip_reasons: dict[str, str] = field(default_factory=dict, hash=False)  # skipped path -> reason
+    root: Path | None = None  # the dataset folder (None: the images are named by their file names)
+    digests: tuple[str, ...] = ()  # sha256 of each image's bytes, as the scan found them (or computed)
 
     @property
     def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for path in self.paths:
-            try:
-                stat = path.stat()
-            except OSError as exc:
-                raise AtlasError(f"dataset image {path} vanished during the run ({exc.strerror}): rerun") from None
-            digest.update(f"{path}|{stat.st_size}|{int(stat.st_mtime)}\n".encode())
-        return digest.hexdigest()[:16]
+        """The images' identity: each one's name inside the dataset folder and the hash of its bytes,
+        in order. Not where the folder lies nor when it was copied: a dataset moved, re-copied or
+        remounted (new modification times) keeps the store's results; an edited image does not."""
+        digests = self.digests or tuple(file_digest(path) for path in self.paths)
+        text = "".join(f"{self.relative_name(path)}|{digest}\n" for path, digest in zip(self.paths, digests))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def relative_name(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix() if self.root is not None else path.name
 
     def skipped_by_reason(self) -> dict[str, int]:
         """How many files were skipped for each reason, most frequent first."""
@@ -70,6 +73,15 @@ class ImageSet:
 
     def __len__(self) -> int:
         return len(self.paths)
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes (a vanished file is one line, not a traceback)."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise AtlasError(f"dataset image {path} vanished during the run ({exc.strerror}): rerun") from None
 
 
 class ImageReadError(AtlasError):
@@ -184,24 +196,32 @@ def _list(folder: Path | None, max_images: int) -> tuple[str, list[Path], list[P
     return name, paths, chosen
 
 
-def _verdicts(paths: list[Path], folder: Path | None, cache) -> dict[Path, str]:
-    """The skip label of each unusable path; verdicts come from the store's scan cache when the
-    file is unchanged, else from decoding it (an unreadable file is tried again next time)."""
+def _verdicts(paths: list[Path], cache) -> tuple[dict[Path, str], dict[Path, str]]:
+    """The skip label of each unusable path and the content hash of each usable one; both come
+    from the store's scan cache when the file is unchanged, else from reading it (an unreadable
+    file is tried again next time)."""
     bad: dict[Path, str] = {}
+    digests: dict[Path, str] = {}
     for path in progress_bar(paths, desc="checking images", unit="img", disable=None, leave=False):
         try:
             stat = path.stat()
         except OSError:
             bad[path] = UNREADABLE
             continue
-        verdict = cache.get(path, stat) if cache else None
-        if verdict is None:
-            verdict = image_problem(path) or ""
-            if cache and verdict != UNREADABLE:
-                cache.put(path, stat, verdict)
+        known = cache.get(path, stat) if cache else None
+        verdict, digest = known if known else (image_problem(path) or "", "")
+        if not verdict and not digest:
+            try:
+                digest = file_digest(path)
+            except AtlasError:
+                verdict = UNREADABLE
+        if cache and not known and verdict != UNREADABLE:
+            cache.put(path, stat, verdict, digest)
         if verdict:
             bad[path] = verdict
-    return bad
+        else:
+            digests[path] = digest
+    return bad, digests
 
 
 def scan_images(folder: Path | None, max_images: int = 0, cache_root: Path | None = None) -> ImageSet:
@@ -216,7 +236,7 @@ def scan_images(folder: Path | None, max_images: int = 0, cache_root: Path | Non
 
     name, every, paths = _list(folder, max_images)
     cache = ScanCache(cache_root, folder) if cache_root is not None else None
-    bad = _verdicts(paths, folder, cache)
+    bad, digests = _verdicts(paths, cache)
     good = [p for p in paths if p not in bad]
     counts = ", ".join(f"{n} {reason}" for reason, n in Counter(bad.values()).most_common())
     if not good:
@@ -229,7 +249,7 @@ def scan_images(folder: Path | None, max_images: int = 0, cache_root: Path | Non
         print(f"warning: skipped {len(bad)} of {len(paths)} image files in {name} ({counts}): "
               f"{', '.join(shown)}{more}", file=sys.stderr)
     return ImageSet(name, tuple(good), tuple(str(p) for p in bad), skip_reasons={str(p): r for p, r in bad.items()},
-                    packaged=folder is None)
+                    packaged=folder is None, root=folder, digests=tuple(digests[p] for p in good))
 
 
 def to_model_input(image: Image.Image, size: int) -> np.ndarray:

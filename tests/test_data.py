@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -67,3 +70,23 @@ def test_fingerprint_changes_with_the_file_list(tmp_path):
     _save(tmp_path / "b.jpg", "RGB")
     assert scan_images(tmp_path).fingerprint != first
     assert np.all(scan_images(tmp_path).fingerprint == scan_images(tmp_path).fingerprint)
+
+
+def test_fingerprint_follows_content_not_location_or_mtime(tmp_path):
+    """A dataset copied elsewhere, or remounted with new modification times, is the same dataset
+    (the store's results stay valid); one edited image makes it another."""
+    first, second = tmp_path / "one" / "photos", tmp_path / "two" / "photos"
+    first.mkdir(parents=True)
+    for index in range(3):
+        _save(first / f"{index}.jpg", "RGB")
+    shutil.copytree(first, second)
+    for path in second.iterdir():
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    store = tmp_path / "store"
+    original = scan_images(first, cache_root=store)
+    assert scan_images(second, cache_root=store).fingerprint == original.fingerprint == scan_images(first).fingerprint
+    Image.new("RGB", (40, 30), (10, 200, 10)).save(second / "1.jpg")
+    edited = scan_images(second, cache_root=store)
+    assert len(edited) == 3 and edited.fingerprint != original.fingerprint
+    (first / "2.jpg").rename(first / "9.jpg")  # same bytes under another name: another dataset
+    assert scan_images(first, cache_root=store).fingerprint != original.fingerprint

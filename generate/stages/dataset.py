@@ -169,7 +169,9 @@ class DatasetStage(Stage):
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         values = {k: v for k, v in asdict(ctx.config.exemplars).items() if k != "max_images"}  # the list says it
         images = target.images
-        return {**values, "preprocess": asdict(target.model.preprocess), "dataset": images.name,
+        # the images by content and name inside their folder, not by where the folder lies: a moved or
+        # re-copied dataset keeps its results, an edited one does not
+        return {**values, "preprocess": asdict(target.model.preprocess),
                 "dataset_fingerprint": images.fingerprint, "images": len(images)}
 
     def inputs(self, ctx: Context, target: Target, layer: str) -> list[Input]:

@@ -1,8 +1,9 @@
 """The dataset scan's verdicts, kept in the store so that a rerun decodes no image again.
 
 `<store>/scans/<hash of the folder>.json` maps each image's path to [size, mtime in ns,
-verdict], the verdict being "" for a usable image or why it was skipped. An image whose size
-or modification time changed is decoded again. The file is sealed like every store JSON; a
+verdict, sha256], the verdict being "" for a usable image or why it was skipped, the hash that
+of a usable image's bytes (the dataset's fingerprint is made of them). An image whose size or
+modification time changed is decoded and hashed again. The file is sealed like every store JSON; a
 corrupt one is ignored (every image is decoded again) and rewritten.
 """
 
@@ -36,15 +37,16 @@ class ScanCache:
             except CorruptResult:
                 self.changed = True  # rewritten by `save`
 
-    def get(self, path: Path, stat: os.stat_result) -> str | None:
-        """The stored verdict of an unchanged image ("" when usable), None when unknown."""
+    def get(self, path: Path, stat: os.stat_result) -> tuple[str, str] | None:
+        """(verdict, content hash) of an unchanged image (verdict "" when usable, hash "" when
+        not), None when unknown."""
         entry = self.entries.get(str(path))
-        if isinstance(entry, list) and len(entry) == 3 and entry[:2] == _signature(stat):
-            return entry[2]
+        if isinstance(entry, list) and len(entry) == 4 and entry[:2] == _signature(stat):
+            return entry[2], entry[3]
         return None
 
-    def put(self, path: Path, stat: os.stat_result, verdict: str) -> None:
-        self.entries[str(path)] = [*_signature(stat), verdict]
+    def put(self, path: Path, stat: os.stat_result, verdict: str, digest: str) -> None:
+        self.entries[str(path)] = [*_signature(stat), verdict, digest]
         self.changed = True
 
     def save(self, present: list[Path]) -> None:
