@@ -13,13 +13,15 @@ from generate.stages import dataset as exemplars, featurevis, synthetic
 from generate.cli import main
 from generate.analysis.families import FAMILIES, ORIENTED
 from generate.store import TMP_PREFIX
+from generate.store import runlog
 from generate.store.lock import LOCK_NAME
+from generate.store.runlog import RUNS_NAME
 from tests.conftest import LAYERS, write_config
 
 
 def _store_files(root: Path) -> dict[str, float]:
     return {str(p): p.stat().st_mtime_ns for p in (root / "store").rglob("*")
-            if p.is_file() and "manifests" not in p.parts and p.name != LOCK_NAME}  # run bookkeeping
+            if p.is_file() and "manifests" not in p.parts and p.name not in (LOCK_NAME, RUNS_NAME)}  # run bookkeeping
 
 
 def test_site_has_every_page_and_json(built):
@@ -108,7 +110,7 @@ def test_new_unit_computes_only_that_unit(built, monkeypatch, tmp_path, photo_di
     assert calls == [("blocks.6.dw", [9])]
 
 
-def test_interrupted_run_resumes(tmp_path, photo_dir, monkeypatch):
+def test_interrupted_run_resumes(tmp_path, photo_dir, monkeypatch, capsys):
     from generate.store import StageStore
 
     config = write_config(tmp_path / "c.yaml", photo_dir, tmp_path / "store", {"blocks.1.dw": "0-5"},
@@ -128,11 +130,17 @@ def test_interrupted_run_resumes(tmp_path, photo_dir, monkeypatch):
     monkeypatch.setattr(StageStore, "save", real_save)
     done = {p: p.stat().st_mtime_ns for p in (tmp_path / "store").rglob("*.json") if p.stem.isdigit()}
     assert len(done) == 3
+    capsys.readouterr()
     assert main(["featurevis", "--config", str(config), "--quiet"]) == 0
     after = {p: p.stat().st_mtime_ns for p in (tmp_path / "store").rglob("*.json") if p.stem.isdigit()}
     assert len(after) == 6
     assert all(after[p] == t for p, t in done.items()), "finished units must not be recomputed"
     assert not list((tmp_path / "store").rglob(f"{TMP_PREFIX}*"))
+    # each run's cost is logged, the interrupted one too, so the whole computation's time can be stated
+    runs = runlog.history(tmp_path / "store")
+    assert [r.finished for r in runs] == [False, True] and all(r.cpu_s > 0 and r.wall_s > 0 for r in runs)
+    total = runlog.hms(sum(r.cpu_s for r in runs))
+    assert "this store took 2 runs: " in capsys.readouterr().err and total in runlog.summary(runs[-1], runs)
 
 
 def test_killed_process_resumes(tmp_path, photo_dir):

@@ -13,6 +13,8 @@ from typing import Callable
 
 import torch
 
+from generate.cores import usable_cores
+
 REPEATS = 2  # each method runs this often, interleaved with the others; the fastest run counts
 
 
@@ -21,8 +23,8 @@ def machine_load() -> str:
     try:
         one, five, _ = os.getloadavg()
     except OSError:
-        return f"{os.cpu_count()} CPU cores"
-    return f"load average {one:.1f} (5 min: {five:.1f}) on {os.cpu_count()} CPU cores"
+        return f"{usable_cores()} CPU cores"
+    return f"load average {one:.1f} (5 min: {five:.1f}) on {usable_cores()} CPU cores"
 
 
 def _status_kb(field: str) -> float | None:

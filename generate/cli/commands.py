@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
+from generate.cores import usable_cores
 from generate.errors import AtlasError
 
 STAGE_COMMANDS = {"exemplars": ("dataset",), "synthetic": ("synthetic",), "featurevis": ("featurevis",)}
@@ -29,21 +29,24 @@ def compute(args: argparse.Namespace) -> int:
     from generate.models import pick_device
     from generate.stages import runner
     from generate.stages.executor import make_executor
+    from generate.store import runlog
     from generate.store.lock import store_lock
 
     config = _config(args)
     store = Path(config.store)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(usable_cores())
     stages = runner.STAGES if args.command == "atlas" else STAGE_COMMANDS[args.command]
     overrides = {"--dataset": args.dataset, "--device": args.device if args.device != "auto" else None,
                  "--shard": f"{args.shard[0] + 1}/{args.shard[1]}" if args.shard else None}
     executor = make_executor(config.executor, config.ray_address)
     try:
-        with store_lock(store):
+        # the lock inside: a store that bad input left empty is gone before the cost would be logged
+        with runlog.measured(store, " ".join(sys.argv[1:]) or args.command) as cost, store_lock(store):
             runner.compute(config, store, pick_device(args.device), stages, not args.quiet,
                            {k: v for k, v in overrides.items() if v}, executor=executor, shard=args.shard)
     finally:
         executor.close()
+    print(runlog.summary(cost, runlog.history(store)), file=sys.stderr)
     if args.command == "atlas" and not args.shard:
         return site(args)
     return 0
@@ -141,7 +144,7 @@ def train(args: argparse.Namespace) -> int:
     if args.subset is not None and args.subset < 2:
         raise AtlasError(f"--subset must be at least 2, got {args.subset}")
     overrides = {k: v for k, v in (("epochs", args.epochs), ("subset", args.subset)) if v is not None}
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(usable_cores())
     device = pick_device(args.device)
     with store_lock(args.store, purpose="train"):
         results = [fit(dataclasses.replace(settings[n], **overrides), args.store, device,

@@ -12,12 +12,12 @@ never imported.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from tqdm import tqdm
 
+from generate.cores import usable_cores
 from generate.errors import AtlasError
 
 Task = TypeVar("Task")
@@ -31,7 +31,7 @@ class Executor:
     name = "local"
     chunk_images = 1024  # images per dataset task: bounds memory, keeps the decode worker warm
     chunk_units: int | None = None  # units per battery task (None: a layer's, each image serving all)
-    label_workers = os.cpu_count() or 1  # processes labelling a task's units (pure numpy, one core each)
+    label_workers = usable_cores()  # processes labelling a task's units (pure numpy, one core each)
 
     def map(self, fn: Callable[[Any, Task, Callable[[int], None]], Result], shared: Any, tasks: Iterable[Task],
             bar: tqdm | None = None, weight: Callable[[Task], int] = lambda task: 1) -> Iterator[tuple[int, Result]]:

@@ -17,7 +17,8 @@ from tqdm import tqdm
 
 from generate.store.stage_store import TMP_PREFIX, atomic_write
 
-SKIPPED = ("manifests",)  # each run writes its own manifest: the final run rewrites it
+# each run writes its own manifest (the final run rewrites it) and logs its own cost (runlog.py)
+SKIPPED = ("manifests", "runs.jsonl")
 
 
 @dataclass
