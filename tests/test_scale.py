@@ -104,6 +104,24 @@ def test_a_rerun_from_an_empty_store_gives_byte_identical_twins(serial, tmp_path
     assert [p for p in twins if (tmp_path / "docs" / p).read_bytes() != (root / "docs" / p).read_bytes()] == []
 
 
+def test_labels_and_verdicts_over_worker_processes_give_the_serial_twins(serial, tmp_path, photo_dir, monkeypatch):
+    """The pure analysis of many units (family labels, verdicts) spread over spawned processes
+    writes exactly what one process writes: here with a worker for as little as one unit."""
+    from generate.analysis import cores
+    from generate.stages.executor import Executor
+
+    root, _ = serial
+    monkeypatch.setattr(cores, "MIN_ITEMS_PER_WORKER", 1)
+    monkeypatch.setattr(Executor, "analysis_workers", 2)
+    spawned = []
+    real_pool = cores.ProcessPoolExecutor
+    monkeypatch.setattr(cores, "ProcessPoolExecutor", lambda *a, **k: spawned.append(a) or real_pool(*a, **k))
+    config = write_config(tmp_path / "c.yaml", photo_dir, tmp_path / "store", LAYERS, featurevis=FEATUREVIS)
+    assert main(["atlas", "--config", str(config), "--out", str(tmp_path / "docs"), "--no-build", "--quiet"]) == 0
+    assert len(spawned) >= 2  # the labelling and the verdicts at least
+    assert not _differences(_twins(tmp_path / "docs"), _twins(root / "docs"))
+
+
 def test_merge_reports_a_conflict_and_keeps_the_destination(tmp_path, capsys):
     for name, content in (("a", b"one"), ("b", b"two")):
         (tmp_path / name / "m" / "l" / "s-1").mkdir(parents=True)

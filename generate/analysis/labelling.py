@@ -1,24 +1,20 @@
 """A layer's tuning summaries and family labels, from its units' responses to the battery, over
-the machine's cores. Pure analysis (no torch), so worker processes start light; the battery's
+the machine's cores (cores.py). Pure analysis (no torch), so worker processes start light; the battery's
 forward passes stay in the synthetic stage."""
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
 from generate.analysis import families
+from generate.analysis.cores import over_cores
 from generate.analysis.stimuli import BatteryParams, Stimulus
 from generate.analysis.tuning import summarise
 from generate.config import FamilyParams
 from generate.records import SyntheticRecord
-
-MIN_UNITS_PER_WORKER = 32  # below this a worker's start-up (about a second) costs more than it saves
-
 
 @dataclass(frozen=True)
 class UnitResponses:
@@ -53,10 +49,4 @@ def synthetic_record(settings: LabelSettings, r: UnitResponses) -> SyntheticReco
 def synthetic_records(settings: LabelSettings, responses: list[UnitResponses], workers: int = 1) -> list[SyntheticRecord]:
     """Every unit's record, in order; over up to `workers` processes when the layer is large
     enough to repay starting them."""
-    workers = min(workers, len(responses) // MIN_UNITS_PER_WORKER)
-    describe = partial(synthetic_record, settings)
-    if workers <= 1:
-        return [describe(r) for r in responses]
-    # spawn, not fork: the parent holds torch's thread pools, which a forked child must not inherit
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(describe, responses, chunksize=max(1, len(responses) // (4 * workers))))
+    return list(over_cores(partial(synthetic_record, settings), responses, len(responses), workers))

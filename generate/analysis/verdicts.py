@@ -201,6 +201,11 @@ def judge(evidence: Evidence, control: Evidence | None, hypothesis: Hypothesis, 
     return UnitVerdicts(**out)
 
 
+def judged(rules: Rules, item: tuple[int, Evidence, Evidence | None]) -> VerdictRecord:
+    """`unit_verdicts` of one (unit, its evidence, its control's evidence): what worker processes map."""
+    return unit_verdicts(*item, rules)
+
+
 def unit_verdicts(unit: int, evidence: Evidence, control: Evidence | None, rules: Rules) -> VerdictRecord:
     """A unit's verdicts under its own family, and, where that is not "curve", under the curve its
     stimuli prefer (what calibration and the curve claim count)."""

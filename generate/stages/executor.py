@@ -31,7 +31,7 @@ class Executor:
     name = "local"
     chunk_images = 1024  # images per dataset task: bounds memory, keeps the decode worker warm
     chunk_units: int | None = None  # units per battery task (None: a layer's, each image serving all)
-    label_workers = usable_cores()  # processes labelling a task's units (pure numpy, one core each)
+    analysis_workers = usable_cores()  # processes for pure analysis of many units (labels, verdicts): one core each
 
     def map(self, fn: Callable[[Any, Task, Callable[[int], None]], Result], shared: Any, tasks: Iterable[Task],
             bar: tqdm | None = None, weight: Callable[[Task], int] = lambda task: 1) -> Iterator[tuple[int, Result]]:
@@ -59,7 +59,7 @@ class RayExecutor(Executor):
     name = "ray"
     chunk_images = 256  # smaller tasks: they travel with their images' bytes
     chunk_units = 32  # spread a layer's units over the workers
-    label_workers = 1  # the cluster's workers are the parallelism
+    analysis_workers = 1  # the cluster's workers are the parallelism
 
     def __init__(self, address: str = "", num_cpus: int | None = None):
         try:

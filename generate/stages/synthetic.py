@@ -161,7 +161,7 @@ class SyntheticStage(Stage):
             size = ctx.executor.chunk_units or len(units)  # here one task a layer: each shown image serves all
             tasks += [BatteryTask(layer, tuple(units[i:i + size]), {u: (stats[u].mean, stats[u].std) for u in
                                   units[i:i + size]}, fields[layer], config.synthetic, config.families,
-                                  ctx.executor.label_workers)
+                                  ctx.executor.analysis_workers)
                       for i in range(0, len(units), size)]
         renders = {layer: len(grid_plan(fields[layer], config.synthetic.position_grid)) for layer in missing}
         images = len(battery(config.synthetic))

@@ -6,6 +6,7 @@ and generate/analysis/verdicts.py."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 import zlib
 from pathlib import Path
 from typing import Callable
@@ -14,10 +15,12 @@ import numpy as np
 from PIL import Image
 
 from generate.analysis import arcs, classical, verdicts
+from generate.analysis.cores import over_cores
 from generate.analysis.evidence import Evidence, Picture
 from generate.analysis.families import ORIENTED
 from generate.analysis.verdicts import Rules
 from generate.errors import AtlasError
+from generate.progress import progress_bar
 from generate.records import DatasetRecord, Exemplar, FeatureVisRecord, RotationLayer, RotationRecord, SyntheticRecord
 from generate.stages.base import Context, Input, Stage, Target
 from generate.stages.dataset import DATASET
@@ -59,16 +62,26 @@ class VerdictStage(Stage):
 
     def run(self, ctx: Context, target: Target) -> None:
         rules = rules_of(ctx)
-        for layer, units in ctx.missing(self, target, target.judged).items():
-            own = _evidence(ctx, target, layer)
-            control = _evidence(ctx, target.control, layer) if target.control else (lambda unit: None)
-            store = ctx.store(self, target, layer)
-            for unit in units:
-                evidence = own(unit)
-                if evidence is None:
-                    raise AtlasError(f"{target.model.name} {layer}: unit {unit} has no family label yet: "
-                                     f"run `python -m generate synthetic` first")
-                store.save(unit, verdicts.unit_verdicts(unit, evidence, control(unit), rules))
+        missing = ctx.missing(self, target, target.judged)
+        with progress_bar(total=sum(map(len, missing.values())), desc=f"verdicts {target.model.name}", unit="unit",
+                          disable=not ctx.progress or not missing) as bar:
+            for layer, units in missing.items():
+                own = _evidence(ctx, target, layer)
+                control = _evidence(ctx, target.control, layer) if target.control else (lambda unit: None)
+                store = ctx.store(self, target, layer)
+
+                def evidence_of(unit: int, own=own, control=control, layer=layer):
+                    evidence = own(unit)
+                    if evidence is None:
+                        raise AtlasError(f"{target.model.name} {layer}: unit {unit} has no family label yet: "
+                                         f"run `python -m generate synthetic` first")
+                    return unit, evidence, control(unit)
+
+                # loaded here a few units ahead, measured over the cores, stored as each is judged
+                for record in over_cores(partial(verdicts.judged, rules), map(evidence_of, units), len(units),
+                                         ctx.executor.analysis_workers):
+                    store.save(record.unit, record)
+                    bar.update()
 
 
 VERDICTS = VerdictStage()
