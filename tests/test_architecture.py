@@ -21,21 +21,24 @@ MAX_MODULE_LINES = 400
 # generate/ count as packages of their own name.
 ALLOWED = {
     "errors": set(),
+    "cores": set(),
     "progress": set(),
     "records": set(),
     "config": {"errors"},
     "sources": {"errors", "config", "progress"},
     "analysis": {"records", "config", "errors"},
-    "store": {"records", "errors", "config"},
+    "store": {"records", "errors", "config", "cores"},
     "data": {"errors", "config", "store", "records", "sources", "progress"},
     "models": {"records", "errors", "config", "store", "sources"},
-    "stages": {"models", "analysis", "store", "data", "records", "config", "errors", "sources", "progress"},
+    "stages": {"models", "analysis", "store", "data", "records", "config", "errors", "sources", "progress", "cores"},
     "site": {"store", "records", "analysis", "config", "errors", "progress"},
     "train": {"models", "data", "store", "config", "errors", "progress"},
-    "bench": {"models", "stages", "data", "config", "records", "errors", "sources", "site", "store", "analysis"},
-    "cli": {"stages", "site", "models", "store", "train", "bench", "config", "errors", "data", "records", "sources"},
+    "bench": {"models", "stages", "data", "config", "records", "errors", "sources", "site", "store", "analysis",
+              "cores"},
+    "cli": {"stages", "site", "models", "store", "train", "bench", "config", "errors", "data", "records", "sources",
+            "cores"},
 }
-NO_TORCH = {"analysis", "site", "records", "store", "config", "errors", "sources", "progress"}
+NO_TORCH = {"analysis", "site", "records", "store", "config", "errors", "sources", "progress", "cores"}
 
 
 def _modules() -> list[Path]:
