@@ -122,3 +122,22 @@ def test_low_level_and_universality_claims(site_dir):
     assert "This atlas has 1 model" in universal and "inconclusive" in universal
     index = _text((site_dir / "claims" / "index.html").read_text())
     assert "Curve detectors: Arguments 1–4 instrument not validated" in index
+
+
+def test_surveyed_early_layers_say_argument_1_is_not_measured(site_dir):
+    """An atlas whose early layers carry labels only (the claims atlas surveys them) says so,
+    instead of a gallery of visualizations that were never computed; one that judged them does not."""
+    from types import SimpleNamespace
+
+    from generate.analysis.claims import LowLevelClaim, LowLevelRow
+    from generate.site import urls
+    from generate.site.views.claims import _low_level
+
+    def view(units: int) -> dict:
+        row = LowLevelRow("line/edge", 41, 25, {"units": units, "conclusion": "inconclusive"})
+        claim = LowLevelClaim(model=None, early=["blocks.1.dw"], rows=[row], conclusion="inconclusive", gallery=[])
+        return _low_level(SimpleNamespace(low_level=[claim]), urls.Links("claims/low-level.md"))[0]
+
+    assert not view(0)["judged"] and view(12)["judged"]
+    low = _text((site_dir / "claims" / "low-level" / "index.html").read_text())
+    assert "These early layers are surveyed in this atlas" not in low  # this store judges its early layer

@@ -78,7 +78,7 @@ def family_entries(members: list[Member], rules: Rules, rule: FamilyRule, curve:
         result = analyse_argument(agreement_table(members, key, rules, curve), rule) if members else None
         entry = claims_entry(result, rule, validated.get(key, False)) if result else {
             "units": 0, "passing": 0, "effect_size": None, "p_value_permutation": None, "p_value_control": None,
-            "interval": None, "conclusion": "inconclusive", "reason": "no unit carries the label",
+            "interval": None, "conclusion": "inconclusive", "reason": "no judged unit carries the label",
             "rule": rule.rule_text()}
         out[key] = {"number": number, "title": title, **entry}
     return out

@@ -83,7 +83,9 @@ def _first_argument(member: Member) -> str:
 
 
 def _low_level(report: Report, page: urls.Links) -> list[dict]:
+    # an atlas that surveys its early layers (labels only, as the claims atlas) judges none of their units
     return [{"claim": claim, "model": claim.model,
+             "judged": any(row.argument_1 and row.argument_1["units"] for row in claim.rows),
              "rows": [{"row": row, "href": page.link(urls.family(row.family)),
                        "test": test_row(row.argument_1) if row.argument_1 else None} for row in claim.rows],
              "tiles": [_tile(claim.model, m, _first_argument(m), page) for m in claim.gallery]}
