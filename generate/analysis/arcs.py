@@ -33,7 +33,7 @@ from scipy import ndimage, sparse
 from generate.analysis.angles import circular_distance
 from generate.config import ArcParams
 
-VERSION = 3  # part of a store key: a change of measurement recomputes what depends on it
+VERSION = 2  # part of a store key: a change of measurement recomputes what depends on it
 CORNERS = {"angle90": 90.0, "angle45": 45.0}  # corner templates: opening in degrees
 
 
@@ -50,7 +50,7 @@ def criterion(params: ArcParams) -> str:
             f"the best straight segment through the centre (at any orientation, its midpoint tangent included), "
             f"≥ {params.over_opposite:g}× the arc bulging the opposite way and ≥ {params.over_angle:g}× the best "
             f"90° or 45° corner with its vertex at the centre (any orientation); every competitor has the arc's "
-            f"length and is placed on the same contour (the arc's position or the next one tried)")
+            f"length and positional freedom")
 
 
 # ------------------------------------------------------------------------------ edge map
@@ -231,16 +231,11 @@ def _sample(image: np.ndarray, points: np.ndarray, centre: np.ndarray) -> np.nda
     return ndimage.map_coordinates(image, coords, order=1, mode="constant")
 
 
-def _spacing(radius: float, params: ArcParams) -> int:
-    """Pixels between the positions tried: every pixel up to a 3 px reach, then 7 across at most."""
-    return int(np.ceil(max(params.min_shift_px, params.shift * radius) / 3))
-
-
 def _offsets(radius: float, params: ArcParams) -> np.ndarray:
     """Whole-pixel positions the arc's midpoint may take around the centre, [k, 2]: a disc of
     `reach` px, every pixel up to 3 px, then at most 7 across (the field is blurred ~2 px)."""
     reach = max(params.min_shift_px, params.shift * radius)
-    spacing = _spacing(radius, params)
+    spacing = int(np.ceil(reach / 3))
     span = int(reach // spacing) * spacing
     grid = np.mgrid[-span:span + 1:spacing, -span:span + 1:spacing].reshape(2, -1).T
     return grid[(grid ** 2).sum(axis=1) <= reach ** 2]
@@ -314,8 +309,8 @@ def measure(edges: EdgeMap, radius: float, centre: tuple[float, float] | None = 
     """The best 90° arc with its midpoint at `centre` (default: the image centre) for a unit whose
     preferred curve radius is `radius` px, and its competitors of the same length: the arc bulging
     the opposite way, and the best straight segment and sharp corners through the centre at any
-    orientation (so a corner is caught wherever the arc lands on it), each placed on the best
-    arc's contour: its position, or the next one tried."""
+    orientation (so a corner is caught wherever the arc lands on it), each with the same
+    positional freedom."""
     height, width = edges.shape
     base, frac = _split(centre if centre is not None else (height / 2, width / 2))
     bases, step, radii = base + _offsets(radius, params), params.orientation_step, _radii(radius, params)
@@ -330,11 +325,8 @@ def measure(edges: EdgeMap, radius: float, centre: tuple[float, float] | None = 
     # inside a curve would win (it misses the blurred ends), by the sum a larger one
     r, i, k = np.unravel_index(int(np.argmax(curves * np.sqrt(radii)[:, None, None])), curves.shape)
     chosen, n = radii[r], curves.shape[1]
-    # competitors at their best orientation, placed on the same contour as the arc (its position
-    # and the grid's neighbours): is this contour better explained otherwise? A straight stretch
-    # elsewhere in a textured window says nothing about whether this contour is curved
-    near = np.abs(bases - bases[k]).max(axis=1) <= _spacing(radius, params)
-    rivals = {kind: float(scores(chosen, kind)[:, near].max()) for kind in ("line", *CORNERS)}
+    # competitors at their best orientation and position: what explains the contours better
+    rivals = {kind: float(scores(chosen, kind).max()) for kind in ("line", *CORNERS)}
     sharpest = max(CORNERS, key=rivals.get)
     where = bases[k] + 0.5 + np.array(frac)
     energy = float(_sample(edges.energy, templates(chosen, step).points["curve"][i], where).mean())
@@ -342,7 +334,7 @@ def measure(edges: EdgeMap, radius: float, centre: tuple[float, float] | None = 
     return ArcMeasurement(
         orientation=_refine(curves[r, :, k], i, step), radius=chosen, centre=(float(where[0]), float(where[1])),
         curve=curve, alignment=curve / energy if energy > 0 else 0.0, line=rivals["line"],
-        opposite=float(curves[r, (i + n // 2) % n][near].max()), angle=rivals[sharpest], angle_opening=CORNERS[sharpest])
+        opposite=float(curves[r, (i + n // 2) % n].max()), angle=rivals[sharpest], angle_opening=CORNERS[sharpest])
 
 
 def scan(edges: EdgeMap, radius: float, params: ArcParams = ArcParams(), stride: int | None = None,
