@@ -8,6 +8,7 @@ limits (config.py) are checked on the header, before decoding, so memory stays b
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 import warnings
@@ -55,7 +56,7 @@ class ImageSet:
     root: Path | None = None  # the dataset folder (None: the images are named by their file names)
     digests: tuple[str, ...] = ()  # sha256 of each image's bytes, as the scan found them (or computed)
 
-    @property
+    @functools.cached_property  # stage keys ask for it per layer; without scan digests it reads every file
     def fingerprint(self) -> str:
         """The images' identity: each one's name inside the dataset folder and the hash of its bytes,
         in order. Not where the folder lies nor when it was copied: a dataset moved, re-copied or
@@ -209,14 +210,17 @@ def _verdicts(paths: list[Path], cache) -> tuple[dict[Path, str], dict[Path, str
             bad[path] = UNREADABLE
             continue
         known = cache.get(path, stat) if cache else None
-        verdict, digest = known if known else (image_problem(path) or "", "")
-        if not verdict and not digest:
-            try:
-                digest = file_digest(path)
-            except AtlasError:
-                verdict = UNREADABLE
-        if cache and not known and verdict != UNREADABLE:
-            cache.put(path, stat, verdict, digest)
+        if known:
+            verdict, digest = known
+        else:
+            verdict, digest = image_problem(path) or "", ""
+            if not verdict:
+                try:
+                    digest = file_digest(path)
+                except AtlasError:
+                    verdict = UNREADABLE
+            if cache and verdict != UNREADABLE:
+                cache.put(path, stat, verdict, digest)
         if verdict:
             bad[path] = verdict
         else:

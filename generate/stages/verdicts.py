@@ -9,7 +9,7 @@ from dataclasses import asdict
 from functools import partial
 import zlib
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -66,22 +66,25 @@ class VerdictStage(Stage):
         with progress_bar(total=sum(map(len, missing.values())), desc=f"verdicts {target.model.name}", unit="unit",
                           disable=not ctx.progress or not missing) as bar:
             for layer, units in missing.items():
-                own = _evidence(ctx, target, layer)
-                control = _evidence(ctx, target.control, layer) if target.control else (lambda unit: None)
                 store = ctx.store(self, target, layer)
-
-                def evidence_of(unit: int, own=own, control=control, layer=layer):
-                    evidence = own(unit)
-                    if evidence is None:
-                        raise AtlasError(f"{target.model.name} {layer}: unit {unit} has no family label yet: "
-                                         f"run `python -m generate synthetic` first")
-                    return unit, evidence, control(unit)
-
                 # loaded here a few units ahead, measured over the cores, stored as each is judged
-                for record in over_cores(partial(verdicts.judged, rules), map(evidence_of, units), len(units),
-                                         ctx.executor.analysis_workers):
+                for record in over_cores(partial(verdicts.judged, rules), _evidence_items(ctx, target, layer, units),
+                                         len(units), ctx.executor.analysis_workers):
                     store.save(record.unit, record)
                     bar.update()
+
+
+def _evidence_items(ctx: Context, target: Target, layer: str,
+                    units: list[int]) -> Iterator[tuple[int, Evidence, Evidence | None]]:
+    """(unit, its evidence, its control's evidence) for each unit, read from the store as asked for."""
+    own = _evidence(ctx, target, layer)
+    control = _evidence(ctx, target.control, layer) if target.control else (lambda unit: None)
+    for unit in units:
+        evidence = own(unit)
+        if evidence is None:
+            raise AtlasError(f"{target.model.name} {layer}: unit {unit} has no family label yet: "
+                             f"run `python -m generate synthetic` first")
+        yield unit, evidence, control(unit)
 
 
 VERDICTS = VerdictStage()

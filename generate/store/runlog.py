@@ -11,9 +11,9 @@ import resource
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 from generate.cores import usable_cores
-from typing import Iterator
 
 RUNS_NAME = "runs.jsonl"
 
