@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -136,3 +137,11 @@ def watched_page(browser, width: int, height: int = 844):
 def overflow(page) -> int:
     """How many pixels the page is wider than the viewport."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def neuron_page_text(source: Path) -> str:
+    """A rendered neuron page's whole text: its Markdown (front matter and title) with the body that
+    generate/site/hooks.py puts in place of the marker."""
+    from generate.site.hooks import BODY_MARKER, sidecar
+    body = json.loads(sidecar(source).read_text(encoding="utf-8"))["body"]
+    return source.read_text(encoding="utf-8").replace(BODY_MARKER, body)

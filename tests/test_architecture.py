@@ -31,7 +31,7 @@ ALLOWED = {
     "data": {"errors", "config", "store", "records", "sources", "progress"},
     "models": {"records", "errors", "config", "store", "sources"},
     "stages": {"models", "analysis", "store", "data", "records", "config", "errors", "sources", "progress", "cores"},
-    "site": {"store", "records", "analysis", "config", "errors", "progress"},
+    "site": {"store", "records", "analysis", "config", "errors", "progress", "cores"},
     "train": {"models", "data", "store", "config", "errors", "progress"},
     "bench": {"models", "stages", "data", "config", "records", "errors", "sources", "site", "store", "analysis",
               "cores"},

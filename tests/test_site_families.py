@@ -20,7 +20,7 @@ from generate.config import BatteryParams, FamilyParams
 from generate.records import Manifest
 from generate.store.integrity import checksums, sums_path
 from generate.analysis.families import FAMILIES
-from tests.conftest import chromium, overflow, serve, watched_page
+from tests.conftest import chromium, neuron_page_text, overflow, serve, watched_page
 
 THETAS = [float(t) for t in range(0, 360, 15)]
 STIMULUS_FAMILIES = ("curve", "line", "edge", "angle", "grating", "high_low", "hue", "grey_patch", "colour_edge",
@@ -420,5 +420,5 @@ def test_control_without_labels_is_never_compared(tmp_path):
     assert "separates |" not in methods
     survey = (tmp_path / "docs" / "tiny-net" / "survey.md").read_text()
     assert "no random-init control in this atlas" in survey and "Against the random-init control" not in survey
-    neuron = (tmp_path / "docs" / "tiny-net" / "mid.conv" / "2.md").read_text()
+    neuron = neuron_page_text(tmp_path / "docs" / "tiny-net" / "mid.conv" / "2.md")
     assert "Figure 2b." not in neuron  # no exemplar heatmaps in this store

@@ -16,7 +16,7 @@ import pytest
 from generate.analysis.verdicts import Rules, criteria
 from generate.records import UnitVerdicts
 from generate.config import ArcParams, ExemplarParams, FamilyParams, FeatureVisParams, RotationParams, VerdictParams
-from tests.conftest import chromium, overflow, serve, watched_page
+from tests.conftest import chromium, neuron_page_text, overflow, serve, watched_page
 from tests.test_site_families import _png, _text, make_store, render, render_and_build
 
 ANGLES = [float(a) for a in range(0, 360, 15)]
@@ -276,7 +276,7 @@ def test_criteria_are_rebuilt_when_no_verdict_is_stored(tmp_path):
     methods = (tmp_path / "docs" / "methods.md").read_text()
     assert TEXTS["joint_tuning"].replace("'", "&#39;") in methods
     assert "No verdict has been computed for this atlas." in methods
-    neuron = (tmp_path / "docs" / "tiny-net" / "mid.conv" / "1.md").read_text()
+    neuron = neuron_page_text(tmp_path / "docs" / "tiny-net" / "mid.conv" / "1.md")
     assert "No verdict has been computed for this unit." in neuron and "Figure 9b." in neuron
 
 

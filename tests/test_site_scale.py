@@ -1,19 +1,24 @@
-"""The site at scale: the benchmark's generated store renders and builds; neuron pages' SVG charts skip
-Markdown and come back whole; neuron pages have one compact search entry each; the layer page's
-family filter works without JavaScript."""
+"""The site at scale: the benchmark's generated store renders and builds; neuron pages skip Markdown
+(their bodies rendered straight to HTML, with the anchors and table of contents Markdown would give),
+their links resolve, and rendering over worker processes writes the same files; neuron pages have one
+compact search entry each; the layer page's family filter works without JavaScript."""
 
 from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
+from urllib.parse import unquote, urlsplit
 
+import markdown
 import pytest
 
 from generate import site
 from generate.bench.site import SEARCH_INDEX, SiteRun, report
 from generate.bench.site_bytes import bytes_by_kind, savings
 from generate.bench.site_records import generate_store
-from generate.site.hooks import restore, sidecar, stash
+from generate.site.environment import environment
+from generate.site.hooks import BODY_MARKER, headings, sidecar
 from tests.conftest import chromium, serve, watched_page
 
 PAGES = 24
@@ -29,11 +34,18 @@ def bench_site(tmp_path_factory):
     return root, manifest
 
 
-def test_stash_lifts_svg_blocks_and_restores_them_verbatim():
-    text = 'a\n<figure>\n<svg viewBox="0 0 1 1"><title>x *y* _z_</title></svg>\n</figure>\n<svg></svg> b'
-    lifted, blocks = stash(text)
-    assert "<svg" not in lifted and len(blocks) == 2
-    assert restore(lifted, blocks) == text
+def test_headings_and_anchors_are_those_markdown_makes():
+    titles = ["benchnet / blocks.0.dw / 5", "Feature visualization", "Cite this neuron", "A & B <c>"]
+    macro = environment().from_string('{% from "_html.j2" import heading %}'
+                                      '{% for t in titles %}{{ heading(2 if loop.index0 else 1, t) }}\n{% endfor %}')
+    ours = headings(macro.render(titles=titles))
+    md = markdown.Markdown(extensions=["toc"], extension_configs={"toc": {"permalink": True}})
+    md.convert("\n\n".join(("## " if i else "# ") + title.replace("<", "&lt;") for i, title in enumerate(titles)))
+
+    def shape(tokens):
+        return [(t["level"], t["id"], t["name"], shape(t["children"])) for t in tokens]
+    assert shape(ours) == shape(md.toc_tokens)
+    assert len(ours) == 1 and len(ours[0]["children"]) == 3  # sections nest under the title
 
 
 def test_generated_store_renders_every_neuron_page(bench_site):
@@ -45,20 +57,63 @@ def test_generated_store_renders_every_neuron_page(bench_site):
         assert (root / "site" / "benchnet" / layer.name / str(unit) / "index.html").is_file()
 
 
-def test_neuron_page_html_has_its_sections_and_charts(bench_site):
+SECTIONS = ("feature-visualization", "dataset-examples", "activation-statistics", "synthetic-stimuli", "rotation",
+            "verdicts", "notes", "cite-this-neuron", "reproduce")
+
+
+def test_neuron_page_body_skips_markdown_and_gets_its_table_of_contents(bench_site):
     root, manifest = bench_site
     name = manifest.models[0].layers[0].name
     source = root / "docs" / "benchnet" / name / "3.md"
-    assert "<svg" not in source.read_text()  # the charts went to the sidecar, past Markdown
-    charts = json.loads(sidecar(source).read_text())["raw"]
+    assert "<svg" not in source.read_text() and "Dataset examples" not in source.read_text()  # front matter, title
+    body = json.loads(sidecar(source).read_text())["body"]
     html = (root / "site" / "benchnet" / name / "3" / "index.html").read_text()
-    for section in ("dataset-examples", "activation-statistics", "synthetic-stimuli", "cite-this-neuron",
-                    "feature-visualization"):
-        assert f'id="{section}"' in html, section
-    assert "atlas-raw" not in html
-    assert html.count("<svg") >= len(charts) > 3
-    assert all(chart.replace("data-search-exclude ", "") in html or chart in html for chart in charts)
-    assert not list((root / "site").rglob(".*.raw.json"))  # sidecars are not published
+    assert BODY_MARKER not in html and body in html
+    assert html.count('id="benchnet-blocks0dw-3"') == 1  # the one title, from the page's Markdown
+    toc = html[html.index('data-md-component="toc"'):]
+    for section in SECTIONS:
+        assert f'id="{section}"' in body, section
+        assert f'href="#{section}"' in toc, section  # Material's table of contents lists every section
+    assert html.count("<svg") > 3
+    assert not list((root / "site").rglob(".*.page.json"))  # sidecars are not published
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for key, value in attrs:
+            if key in ("href", "src") and value and not value.startswith(("#", "http", "data:", "mailto:")):
+                self.targets.append(value)
+
+
+def test_every_link_of_a_neuron_page_resolves(bench_site):
+    """MkDocs no longer sees a neuron page's links (its body skips Markdown), so check them here."""
+    root, manifest = bench_site
+    name = manifest.models[0].layers[0].name
+    checked = 0
+    for unit in (0, 3, PAGES - 1):
+        page = root / "site" / "benchnet" / name / str(unit) / "index.html"
+        parser = _Links()
+        parser.feed(page.read_text())
+        for target in parser.targets:
+            path = (page.parent / unquote(urlsplit(target).path)).resolve()
+            assert path.is_file() or (path / "index.html").is_file(), (unit, target)
+            checked += 1
+    assert checked > 60
+
+
+def test_rendering_over_workers_writes_what_a_serial_render_writes(tmp_path):
+    manifest = generate_store(tmp_path / "store", 72, progress=False)  # enough for two workers
+    written = {}
+    for workers in (1, 2):
+        docs = tmp_path / f"docs{workers}"
+        site.render(manifest, tmp_path / "store", docs, progress=False, workers=workers)
+        written[workers] = {str(p.relative_to(docs)): p.read_bytes() for p in docs.rglob("*") if p.is_file()}
+    assert written[1].keys() == written[2].keys() and len(written[1]) > 72 * 10
+    assert written[1] == written[2]
 
 
 def test_search_index_has_one_compact_entry_per_neuron(bench_site):

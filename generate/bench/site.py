@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from generate.analysis.cores import MIN_ITEMS_PER_WORKER
 from generate.bench import site_bytes
 from generate.bench.site_records import generate_store
 
@@ -40,16 +41,22 @@ def folder_bytes(folder: Path) -> int:
 
 
 def _render_and_build(manifest: str, store: str, docs: str, site_dir: str) -> tuple[float, float, float]:
-    """In a fresh interpreter: render, then build; (render s, build s, peak resident MB)."""
+    """In a fresh interpreter: render (neuron pages over the cores), then build; (render s, build s,
+    peak resident MB of this process plus each render worker at the largest one's peak: an upper bound)."""
     from generate import site
+    from generate.cores import usable_cores
     from generate.records import Manifest
 
     start = time.perf_counter()
-    site.render(Manifest.from_json(json.loads(Path(manifest).read_text())), Path(store), Path(docs), progress=False)
+    pages = site.render(Manifest.from_json(json.loads(Path(manifest).read_text())), Path(store), Path(docs),
+                        progress=False)
     rendered = time.perf_counter()
     site.build(Path(docs), Path(site_dir))
     built = time.perf_counter()
-    return rendered - start, built - rendered, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = min(usable_cores(), pages // MIN_ITEMS_PER_WORKER)
+    worker_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if workers > 1 else 0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + workers * worker_kb
+    return rendered - start, built - rendered, peak_kb / 1024
 
 
 def measure(pages: int, folder: Path) -> SiteRun:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import html
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markdown.extensions.toc import slugify
 from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
 
 from generate.analysis.text import degrees, number
 from generate.config import REPO_ROOT
@@ -30,6 +35,8 @@ def environment() -> Environment:
     env.filters["short"] = short_number
     env.filters["fenced"] = fenced
     env.filters["meta"] = front_matter
+    env.filters["code"] = code_block
+    env.filters["slug"] = heading_id
     return env
 
 
@@ -47,6 +54,27 @@ def fenced(text: str, language: str = "", indent: int = 0) -> Markup:
     block = f"{fence}{language}\n{text.rstrip()}\n{fence}"
     pad = " " * indent
     return Markup("\n".join(pad + line if line else line for line in block.split("\n")))
+
+
+@lru_cache(maxsize=64)  # the config and the command are the same on every neuron page
+def code_block(text: str, language: str) -> Markup:
+    """A highlighted code block as Markdown's fenced code (pymdownx.highlight) writes it, for pages
+    rendered straight to HTML."""
+    return Markup(highlight(text.rstrip() + "\n", _lexer(language), FORMATTER).rstrip())
+
+
+FORMATTER = HtmlFormatter(wrapcode=True)
+
+
+@lru_cache(maxsize=None)
+def _lexer(language: str):
+    return get_lexer_by_name(language)  # a search of Pygments' plugins: once per language
+
+
+def heading_id(text: Any) -> str:
+    """A heading's anchor as Markdown's toc extension makes it, so links and citations to sections
+    are the same whichever way a page is rendered."""
+    return slugify(html.unescape(str(text)), "-")
 
 
 def front_matter(value: Any) -> Markup:

@@ -1,49 +1,57 @@
 """MkDocs hooks (mkdocs.yml `hooks:`) that keep `mkdocs build` linear and light at 20,000 neuron pages.
 
-Raw blocks: most of a generated page's bytes are SVG charts, raw HTML that Python-Markdown would only
-scan and stash again. The render lifts them out (`stash`) into a sidecar beside the page source
-(a dot file: MkDocs neither builds nor copies it), leaving an HTML comment in their place, which
-Markdown passes through untouched; `on_post_page` puts them back, so the page is the same.
+Neuron pages skip Markdown, which would take most of such a build: the render writes each page's body
+as HTML (templates/neuron.html.j2) into a sidecar beside the page source (a dot file: MkDocs neither
+builds nor copies it), with its headings, and leaves MkDocs its front matter, its title and a marker. MkDocs
+still gives the page the theme, its metadata and its place in the sitemap; `on_page_content` gives it
+its table of contents, and `on_post_page` puts the body in place of the marker, into the page being
+written only: MkDocs holds every page's content until the last is converted, so a 20,000-page build
+keeps markers in memory, not bodies.
+
+Pictures: MkDocs copies every picture of the docs folder into the site (a 20,000-unit site has
+400,000); `on_files` has it hard-link them instead where the filesystem allows.
 
 Search: a neuron page is excluded from the theme's full-text index (its front matter says so), and
 the sidecar gives it one compact entry instead (model, layer, unit, family: about 100 bytes), which
 `on_post_build` appends to the index, so "blocks.9.dw 26" or "curve" still finds the page.
 
-Standard library only: MkDocs loads this file by path, whatever the import path is.
+MkDocs loads this file by path, whatever the import path is: it imports only the standard library
+and MkDocs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
+from types import MethodType
 
-RAW_BLOCK = re.compile(r"<svg\b.*?</svg>", re.S)
-PLACEHOLDER = "<!--atlas-raw-{}-->"
-PLACEHOLDERS = re.compile(r"<!--atlas-raw-(\d+)-->")
+from mkdocs.structure.toc import get_toc
+
+BODY_MARKER = "<!--atlas-body-->"
+HEADING = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)<a class="headerlink"')  # as templates/_html.j2 heading
 SEARCH_INDEX = "search/search_index.json"
 
 _entries: list[dict] = []  # the compact search entries of this build's pages
 
 
 def sidecar(source: Path) -> Path:
-    """The file beside a page source that holds its raw blocks and its search entry."""
-    return source.with_name(f".{source.stem}.raw.json")
+    """The file beside a page source that holds its body, headings and search entry."""
+    return source.with_name(f".{source.stem}.page.json")
 
 
-def stash(markdown: str) -> tuple[str, list[str]]:
-    """The page with every SVG block replaced by a placeholder, and the blocks in order."""
-    blocks: list[str] = []
-
-    def lift(match: re.Match) -> str:
-        blocks.append(match.group(0))
-        return PLACEHOLDER.format(len(blocks) - 1)
-
-    return RAW_BLOCK.sub(lift, markdown), blocks
-
-
-def restore(html: str, blocks: list[str]) -> str:
-    return PLACEHOLDERS.sub(lambda match: blocks[int(match.group(1))], html)
+def headings(html: str) -> list[dict]:
+    """The headings of a body as the table of contents nests them (Markdown's toc tokens)."""
+    tokens: list[dict] = []
+    open_: list[dict] = []  # the chain of headings the next one may nest under
+    for level, anchor, name in HEADING.findall(html):
+        token = {"level": int(level), "id": anchor, "name": name, "children": []}
+        while open_ and open_[-1]["level"] >= token["level"]:
+            open_.pop()
+        (open_[-1]["children"] if open_ else tokens).append(token)
+        open_.append(token)
+    return tokens
 
 
 def search_entry(location: str, title: str, text: str) -> dict:
@@ -55,21 +63,53 @@ def on_pre_build(config) -> None:
     _entries.clear()
 
 
+def on_files(files, config):
+    for file in files.media_files():
+        if file.abs_src_path:
+            file.copy_file = MethodType(_link_or_copy(file.copy_file), file)
+    return files
+
+
+def _link_or_copy(copy):
+    """A media file's copy into the site as a hard link (no bytes copied), else MkDocs' own copy.
+    The site's file is replaced, never written into: it may be a link to the docs folder's."""
+    def link(file, dirty: bool = False) -> None:
+        if dirty and not file.is_modified():
+            return
+        target = Path(file.abs_dest_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(file.abs_src_path, target)
+        except OSError:  # another filesystem, or one without hard links
+            copy(dirty)
+    return link
+
+
 def _sidecar_data(page) -> dict | None:
     path = sidecar(Path(page.file.abs_src_path))
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+def on_page_content(html: str, page, config, files) -> str:
+    """The body's sections go into the table of contents, under the page's title (the one heading
+    MkDocs saw)."""
+    data = _sidecar_data(page)
+    if data:
+        top = page.toc.items
+        (top[0].children if top else top).extend(get_toc(data["toc"]).items)
+    return html
+
+
 def on_post_page(output: str, page, config) -> str:
-    """The raw blocks go back only into the page being written: MkDocs holds every page's content
-    until the last is converted, so a 20,000-page build keeps placeholders in memory, not charts.
-    The same read of the sidecar gives the page's compact search entry."""
+    """The body goes in place of the marker; the same read of the sidecar gives the page's compact
+    search entry."""
     data = _sidecar_data(page)
     if not data:
         return output
     if data.get("search"):
         _entries.append(search_entry(page.url, **data["search"]))
-    return restore(output, data["raw"])
+    return output.replace(BODY_MARKER, data["body"], 1)
 
 
 def on_post_build(config) -> None:

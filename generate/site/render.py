@@ -15,15 +15,18 @@ import sys
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup
 
 from generate.analysis import claims
 from generate.analysis.census import census
+from generate.analysis.cores import over_cores
 from generate.config import REPO_ROOT
+from generate.cores import usable_cores
 from generate.errors import AtlasError
 from generate.records import Manifest, to_jsonable
 from generate.site import urls
 from generate.site.environment import environment
-from generate.site.hooks import sidecar, stash
+from generate.site.hooks import BODY_MARKER, headings, sidecar
 from generate.site.privacy import public_manifest
 from generate.site.reader import StoreReader
 from generate.site.views import PageView
@@ -33,7 +36,8 @@ from generate.site.views.contact import curve_units_page
 from generate.site.views.context import Site, site_notes
 from generate.site.views.family import families_index, family_page
 from generate.site.views.gallery import stimuli_page
-from generate.site.views.layer import layer_pages
+from generate.site.views.layer import layer_page
+from generate.site.views.neuron import Cell, neuron_page
 from generate.site.views.methods import methods_page
 from generate.site.views.overview import home_page, model_page, models_page, survey_page
 from generate.site.writer import Writer
@@ -62,15 +66,59 @@ def _write(env: Environment, writer: Writer, view: PageView) -> None:
         writer.thumbnail(source, target)
     for target, text in view.files.items():
         writer.write(target, text)
-    markdown = env.get_template(view.template).render(**view.context)
-    if view.search:  # a neuron page (thousands of them): its SVG charts skip Markdown (generate/site/hooks.py)
-        markdown, blocks = stash(markdown)
-        writer.write(str(sidecar(Path(view.source))), json.dumps({"raw": blocks, "search": view.search}))
-    writer.write(view.source, markdown)
+    context = view.context
+    if view.body:  # a page straight to HTML (neuron pages, thousands of them): MkDocs only wraps it
+        body = env.get_template(view.body).render(**context)
+        data = {"body": body, "toc": headings(body), "search": view.search}
+        writer.write(str(sidecar(Path(view.source))), json.dumps(data, ensure_ascii=False))
+        context = {**context, "body_marker": Markup(BODY_MARKER)}
+    writer.write(view.source, env.get_template(view.template).render(**context))
 
 
-def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, progress: bool = True) -> int:
-    """Write every page of the atlas into `docs`; returns the number of neuron pages."""
+_worker: dict = {}  # what a render worker keeps for every page it writes (set by _start_worker)
+
+
+def _start_worker(site: Site, docs: Path) -> None:
+    """In each render worker, once (in this process when rendering serially)."""
+    _worker.update(site=site, env=environment(), writer=Writer(docs))
+
+
+def _neuron_page(where: tuple[int, int, int]) -> tuple[Cell, list[str], dict]:
+    """Write the page and files of the unit at (model, layer, position) of the census; returns its tile,
+    the files written and the records left out, for the parent to list and report."""
+    site, writer = _worker["site"], _worker["writer"]
+    model_index, layer_index, position = where
+    entry = site.census.models[model_index]
+    view, cell = neuron_page(site, entry.model, entry.model.layers[layer_index], entry.layers[layer_index], position)
+    _write(_worker["env"], writer, view)
+    written, corrupt = list(writer.written), dict(site.reader.corrupt)
+    writer.written.clear()
+    site.reader.corrupt.clear()
+    return cell, written, corrupt
+
+
+def _neuron_pages(site: Site, docs: Path, writer: Writer, progress: bool,
+                  workers: int) -> dict[tuple[int, int], list[Cell]]:
+    """Every neuron page, over the cores (Jinja and the pictures take most of a large render); returns
+    each layer's tiles, in order."""
+    where = [(m, l, position) for m, entry in enumerate(site.census.models)
+             for l, layer in enumerate(entry.model.layers) for position in range(len(layer.units))]
+    cells: dict[tuple[int, int], list[Cell]] = {}
+    bar = progress_bar(total=len(where), desc="rendering pages", unit="page", disable=not progress)
+    for (m, l, _), (cell, written, corrupt) in zip(where, over_cores(_neuron_page, where, len(where), workers,
+                                                                     _start_worker, (site, docs))):
+        cells.setdefault((m, l), []).append(cell)
+        writer.written.update(written)
+        site.reader.corrupt.update(corrupt)
+        bar.update(1)
+    bar.close()
+    return cells
+
+
+def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, progress: bool = True,
+           workers: int | None = None) -> int:
+    """Write every page of the atlas into `docs`, neuron pages over `workers` processes (default: the
+    usable cores); returns the number of neuron pages."""
     docs = Path(docs)
     docs.mkdir(parents=True, exist_ok=True)
     _hand_written(docs)
@@ -81,21 +129,17 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
     reader = StoreReader(store_root)
     site = Site.of(manifest, reader, census([reader.model_results(model) for model in manifest.models]))
     env, writer = environment(), Writer(docs)
+    cells = _neuron_pages(site, docs, writer, progress, workers or usable_cores())
     members: dict[str, list] = {name: [] for name in site.census.families}
     layer_cells: dict[tuple[str, str], list] = {}
-    total = sum(len(layer.units) for model in manifest.models for layer in model.layers)
-    bar = progress_bar(total=total, desc="rendering pages", unit="page", disable=not progress)
-    for entry in site.census.models:
-        for layer, layer_census in zip(entry.model.layers, entry.layers):
-            pages, cells = layer_pages(site, entry.model, layer, layer_census, bar)
-            for view in pages:
-                _write(env, writer, view)
-            layer_cells[(entry.model.slug, layer.name)] = cells
-            for cell in cells:
+    for m, entry in enumerate(site.census.models):
+        for l, (layer, layer_census) in enumerate(zip(entry.model.layers, entry.layers)):
+            layer_cells[(entry.model.slug, layer.name)] = cells.get((m, l), [])
+            _write(env, writer, layer_page(site, entry.model, layer, layer_census, cells.get((m, l), [])))
+            for cell in cells.get((m, l), []):
                 if cell.family:
                     members.setdefault(cell.family.label, []).append(cell)
         _write(env, writer, survey_page(site, entry))
-    bar.close()
     variations = [(v, census([reader.model_results(v.model)]).models[0]) for v in manifest.variations]
     report = claims.report(site.census, site.judge(), reader.matches(manifest), variations)
     writer.write(urls.CLAIMS_JSON, json.dumps(to_jsonable(report.claims_json()), indent=1))
@@ -114,7 +158,7 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
     stale = writer.remove_stale()
     if stale:
         print(f"note: removed {stale} page file(s) no longer in the atlas", file=sys.stderr)
-    return total
+    return sum(len(units) for units in cells.values())
 
 
 def build(docs: Path, site_dir: Path, strict: bool = True, site_url: str = "") -> None:

@@ -113,14 +113,19 @@ def permalink(site_url: str, source: str) -> str:
 
 
 class Links:
-    """Links from one page: `page.link(target)` for Markdown, `page.html_link(target)` for raw HTML."""
+    """Links from one page: `page.link(target)` for Markdown, `page.html_link(target)` for raw HTML.
+    A page rendered straight to HTML (`html=True`: neuron pages) gets raw-HTML links from `link` too."""
 
-    def __init__(self, source: str, thumbs: set[str] | None = None):
+    def __init__(self, source: str, thumbs: set[str] | None = None, html: bool = False):
         self.source = source
         self.thumbs = thumbs  # the thumbnails the site has, where known (a partial store lacks some)
+        self.html = html
 
     def link(self, target: str, anchor: str = "") -> str:
-        return link(self.source, target, anchor)
+        if not self.html:
+            return link(self.source, target, anchor)
+        url = html_link(self.source, target) if target.endswith(".md") else asset(self.source, target)
+        return f"{url}#{anchor}" if anchor else url
 
     def html_link(self, target: str) -> str:
         return html_link(self.source, target)
@@ -129,10 +134,10 @@ class Links:
         return asset(self.source, target)
 
     def unit(self, ref: UnitRef) -> str:
-        return link(self.source, ref.page_source)
+        return self.link(ref.page_source)
 
     def thumb(self, ref: UnitRef) -> str | None:
         """The unit's thumbnail, or None where the site has none (no feature visualization stored)."""
         if self.thumbs is not None and ref.thumb_url not in self.thumbs:
             return None
-        return link(self.source, ref.thumb_url)
+        return self.link(ref.thumb_url)

@@ -1,8 +1,13 @@
-"""Writing the docs folder: only files whose content changed, and removing those a render no longer writes."""
+"""Writing the docs folder: only files whose content changed, and removing those a render no longer writes.
+
+Stored pictures are hard-linked into the docs folder where it shares a filesystem with the store (a
+20,000-unit site has 400,000 of them), else copied. So no file is ever rewritten in place: a changed
+file is written beside and renamed over, leaving the store's file, linked or not, untouched."""
 
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 from PIL import Image
@@ -25,10 +30,25 @@ class Writer:
         if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
 
     def copy(self, source: Path, relative: str) -> None:
-        self.write(relative, source.read_bytes())
+        """A stored file at `relative`: hard-linked (no bytes copied) where the filesystem allows."""
+        path = self.docs / relative
+        self.written.add(relative)
+        if path.is_file() and path.samefile(source):
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.unlink(missing_ok=True)
+        try:
+            os.link(source, partial)
+        except OSError:  # another filesystem, or one without hard links
+            self.write(relative, source.read_bytes())
+            return
+        os.replace(partial, path)
 
     def thumbnail(self, png: Path, relative: str) -> None:
         """A small JPEG of a picture (the tiles of layer and family pages)."""

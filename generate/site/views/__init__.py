@@ -19,3 +19,6 @@ class PageView:
     thumbnails: dict[str, Path] = field(default_factory=dict)  # docs path -> picture to shrink there
     files: dict[str, str | bytes] = field(default_factory=dict)  # docs path -> content (JSON twins, drawn pictures)
     search: dict[str, str] | None = None  # the page's one compact search entry (title, text) instead of its text
+    # a page rendered straight to HTML (neuron pages): the template of its body, which
+    # generate/site/hooks.py puts into the page MkDocs builds from `template` (front matter only)
+    body: str | None = None

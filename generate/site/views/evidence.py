@@ -22,12 +22,19 @@ class Pictures:
     page: urls.Links
     copies: dict[str, Path] = field(default_factory=dict)
     drawn: dict[str, bytes] = field(default_factory=dict)  # pictures made while rendering (stimuli)
+    targets: dict[str, str] = field(default_factory=dict)  # link from the page -> path in the site
 
     def add(self, source: Path, name: str) -> str:
         """Copy a stored picture next to the unit's page; returns its link from the page."""
         target = self.ref.image_url(name)
         self.copies[target] = source
-        return self.page.link(target)
+        link = self.page.link(target)
+        self.targets[link] = target
+        return link
+
+    def twin(self, link: str) -> str:
+        """A picture `add` linked from the page, as the unit's JSON twin names it: relative to the twin."""
+        return posixpath.relpath(self.targets[link], posixpath.dirname(self.ref.json_url))
 
     def draw(self, data: bytes, name: str) -> str:
         """Write a picture made for the page next to it; returns its link from raw HTML on the page."""
@@ -35,9 +42,12 @@ class Pictures:
         self.drawn[target] = data
         return self.page.asset(target)
 
-    def html(self, markdown_link: str) -> str:
-        """The link from raw HTML on the page to a picture `add` returned a Markdown link to."""
-        return self.page.asset(posixpath.normpath(posixpath.join(posixpath.dirname(self.page.source), markdown_link)))
+    def html(self, link: str) -> str:
+        """The link from raw HTML on the page to a picture `add` returned a link to (a Markdown link,
+        unless the page is HTML already)."""
+        if self.page.html:
+            return link
+        return self.page.asset(posixpath.normpath(posixpath.join(posixpath.dirname(self.page.source), link)))
 
 
 def _overlays(images: list[dict], rows: list[dict], expected: float | None, period: float | None) -> list[dict]:
@@ -55,7 +65,8 @@ def featurevis(vis: FeatureVisRecord | None, folder: Path | None, seeds: dict[in
         return None, None
     kinds = {kind: images for kind in ("positive", "negative", "diversity") if (images := getattr(vis, kind))}
     hrefs = {kind: [pictures.add(folder / file, file) for file in images.files] for kind, images in kinds.items()}
-    twin = {kind: {"files": hrefs[kind], "objective": images.objective} for kind, images in kinds.items()}
+    twin = {kind: {"files": [pictures.twin(href) for href in hrefs[kind]], "objective": images.objective}
+            for kind, images in kinds.items()}
     section = {
         "positive": {"href": hrefs["positive"][0], "objective": vis.positive.objective,
                      "sigma": vis.positive.objective / stats.std if stats and stats.std > 0 else None},
@@ -108,7 +119,10 @@ def examples(data: DatasetRecord | None, folder: Path | None, verdicts: UnitVerd
             "strong_percent": int(round(100 * verdict.score, 0)),
             "moderate_percent": int(round(100 * verdict.moderate_score, 0)) if verdict.moderate_score is not None
             else None}
-    return (section if tiles else None), (strong or None), (moderate or None)
+    def twin(exemplars: list[Exemplar]) -> list[Exemplar] | None:
+        return [dataclasses.replace(ex, file=pictures.twin(ex.file), heatmap=ex.heatmap and pictures.twin(ex.heatmap))
+                for ex in exemplars] or None
+    return (section if tiles else None), twin(strong), twin(moderate)
 
 
 def seed_pictures(reader: StoreReader, layer: LayerManifest, pictures: Pictures) -> dict[int, str]:

@@ -10,7 +10,7 @@ from generate.site import urls
 from generate.site.views import PageView
 from generate.site.views.completeness import missing
 from generate.site.views.context import Site
-from generate.site.views.neuron import Cell, neuron_page
+from generate.site.views.neuron import Cell
 from generate.site.writer import image_size
 
 
@@ -74,15 +74,9 @@ def _family_rows(census: LayerCensus, page: urls.Links) -> list[dict]:
              "control": row.control, "text": row.text} for row in census.rows if row.trained or row.control]
 
 
-def layer_pages(site: Site, model: ModelManifest, layer: LayerManifest, census: LayerCensus,
-                progress) -> tuple[list[PageView], list[Cell]]:
-    """The neuron pages of a layer and the layer's own page; returns them and the layer's tiles."""
-    pages, cells = [], []
-    for position in range(len(layer.units)):
-        view, cell = neuron_page(site, model, layer, census, position)
-        pages.append(view)
-        cells.append(cell)
-        progress.update(1)
+def layer_page(site: Site, model: ModelManifest, layer: LayerManifest, census: LayerCensus,
+               cells: list[Cell]) -> PageView:
+    """A layer's own page: its units' tiles (`cells`, from their neuron pages), families and feature maps."""
     source = urls.layer(model.slug, layer.name)
     page = urls.Links(source)
     copies: dict = {}
@@ -94,5 +88,4 @@ def layer_pages(site: Site, model: ModelManifest, layer: LayerManifest, census: 
         "tiles": [layer_tile(cell, "unlabelled", page) for cell in cells],
         "feature_maps": _feature_maps(site, model, layer, page, copies), "missing": missing(site, model, layer),
     }
-    pages.append(PageView(source, "layer.md.j2", context, copies=copies))
-    return pages, cells
+    return PageView(source, "layer.md.j2", context, copies=copies)

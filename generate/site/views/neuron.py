@@ -152,7 +152,7 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
     """The page of the unit at `position` in its layer, and its tile."""
     reader, unit = site.reader, layer.units[position]
     ref = urls.unit(model.slug, layer.name, unit)
-    page = urls.Links(ref.page_source)
+    page = urls.Links(ref.page_source, html=True)  # its body skips Markdown (generate/site/hooks.py)
     pictures = Pictures(ref, page)
     vis = reader.unit(layer, "featurevis", unit, FeatureVisRecord)
     data = reader.unit(layer, "dataset", unit, DatasetRecord)
@@ -189,7 +189,8 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
                                            "verdicts": verdicts})
     view = PageView(ref.page_source, "neuron.md.j2", context, copies=pictures.copies, thumbnails=thumbnails,
                     files={ref.json_url: twin, urls.bib(ref): cite["bibtex"], **pictures.drawn},
-                    search={"title": f"{model.name} / {layer.name} / {unit}", "text": family.label if family else ""})
+                    search={"title": f"{model.name} / {layer.name} / {unit}", "text": family.label if family else ""},
+                    body="neuron.html.j2")
     return view, Cell(ref=ref, has_thumb=vis is not None, stats=stats, family=family, preferred=preferred,
                       seeds=[ref.image_url(f"{unit}.seed{seed}.png") for seed in sorted(seeds)],
                       examples=[ref.image_url(ex.file) for ex in data.exemplars] if data else [])
