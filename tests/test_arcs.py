@@ -214,3 +214,66 @@ def test_a_textured_curve_is_measured_at_its_own_scale():
         assert not scaled.passed(theta + 180.0)
         line = textured(stimuli.line(canvas, radius * np.pi / 2, theta + 90.0, 0.2 * radius), seed)
         assert not measure(line, radius).passed(theta)
+
+
+def _coordinates() -> tuple[np.ndarray, np.ndarray]:
+    """x (right) and y (up) of each pixel centre of a SIZE canvas, from its centre."""
+    rows, cols = np.mgrid[0:SIZE, 0:SIZE] + 0.5
+    return cols - SIZE / 2, SIZE / 2 - rows
+
+
+def striped(level: np.ndarray, period: float = 8.0) -> np.ndarray:
+    """Black strokes of WIDTH px on white along the level sets of `level` (px), `period` apart,
+    one through the centre's level."""
+    phase = np.abs((level + period / 2) % period - period / 2)
+    ink = np.clip(WIDTH / 2 + 0.5 - phase, 0, 1)
+    return np.repeat((1 - ink)[..., None], 3, axis=2)
+
+
+def concentric_arcs(theta: float, radius: float) -> np.ndarray:
+    """Concentric arcs, the middle one through the centre bulging toward θ (a neuron
+    visualization's texture of parallel curves)."""
+    x, y = _coordinates()
+    t = np.deg2rad(theta)
+    return striped(np.hypot(x + radius * np.cos(t), y + radius * np.sin(t)) - radius)
+
+
+def nested_corners(theta: float, opening: float) -> np.ndarray:
+    """Nested corners of `opening` degrees, vertices pointing toward θ, one at the centre."""
+    x, y = _coordinates()
+    t, half = np.deg2rad(theta), np.deg2rad(opening / 2)
+    along, across = x * np.cos(t) + y * np.sin(t), y * np.cos(t) - x * np.sin(t)
+    return striped((along + np.abs(across) / np.tan(half)) * np.sin(half))
+
+
+@pytest.mark.parametrize("radius", RADII)
+def test_a_texture_of_gentle_concentric_arcs_passes_at_its_bulge(radius):
+    # arcs twice as gentle as the unit's: the texture's straight stretches (a chord elsewhere, a
+    # tangent of the next arc) are no rivals; the contour's own tangent, unbent, is
+    for theta in ROUND:
+        image = concentric_arcs(theta, 2 * radius)
+        m = measure(image, radius)
+        assert m.passed(theta), (theta, m.reason(theta))
+        assert not m.passed(theta + 180.0)
+        assert not measure(concentric_arcs(theta + 180.0, 2 * radius), radius).passed(theta)
+
+
+def test_textures_of_parallel_lines_and_of_corners_fail():
+    for radius in RADII:
+        for angle in range(0, 180, 15):
+            x, y = _coordinates()
+            t = np.deg2rad(angle)
+            m = measure(striped(y * np.cos(t) - x * np.sin(t)), radius)
+            assert not m.is_curve(), (radius, angle, m)
+        for opening in (45.0, 90.0):
+            for theta in ROUND:
+                m = measure(nested_corners(theta, opening), radius)
+                assert not m.is_curve(), (radius, opening, theta, m)
+                # explained by a rival: a corner, or for 45° an arm the best arc lies along
+                assert any("corner" in why or "straight" in why for why in m.failures())
+        for period, angle in ((8.0, 0.0), (16.0, 30.0)):  # a checkerboard: corners everywhere
+            x, y = _coordinates()
+            t = np.deg2rad(angle)
+            board = (np.floor((x * np.cos(t) + y * np.sin(t)) / period)
+                     + np.floor((y * np.cos(t) - x * np.sin(t)) / period)) % 2
+            assert not measure(np.repeat(board[..., None], 3, axis=2), radius).is_curve()

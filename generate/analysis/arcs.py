@@ -4,10 +4,13 @@ The structure tensor of classical.py measures an axis (mod 180): a straight line
 bulging the other way, passes as well as the curve itself. Here an image's contours are matched
 against 90° arcs drawn exactly as stimuli.curve draws them (the arc's midpoint at the window
 centre, bulging toward θ, every few degrees over 360°) and against what a curve detector must
-tell a curve from, each of the arc's length: a straight segment through the centre (its
-midpoint tangent, or any other), the arc bulging the opposite way, and sharp corners (90° and
-45°) with their vertex at the centre. An image shows a curve when its best arc beats each of
-these by a declared ratio and carries enough contrast and alignment.
+tell a curve from, each of the arc's length: the same contour unbent (the straight segment on
+the arc's midpoint tangent), the arc bulging the opposite way, and sharp corners (90° and 45°)
+turning the arc's way with their vertex at the centre. An image shows a curve when its best arc
+beats each of these by a declared ratio and carries enough contrast and alignment. The rivals
+are this contour drawn otherwise, not any contour of the window: a neuron visualization lays
+many concentric gentle arcs and cross-hatching over its curve, where a straight stretch at
+another place or orientation is always found and says nothing about whether this one bends.
 
 Edge map: each pixel's contour (Di Zenzo colour gradient after Gaussian smoothing, turned by
 90°) is a double-angle vector (cos 2ψ, sin 2ψ) scaled by the gradient magnitude, so both
@@ -33,7 +36,7 @@ from scipy import ndimage, sparse
 from generate.analysis.angles import circular_distance
 from generate.config import ArcParams
 
-VERSION = 2  # part of a store key: a change of measurement recomputes what depends on it
+VERSION = 3  # part of a store key: a change of measurement recomputes what depends on it
 CORNERS = {"angle90": 90.0, "angle45": 45.0}  # corner templates: opening in degrees
 
 
@@ -47,10 +50,10 @@ def criterion(params: ArcParams) -> str:
             f"white ≈ 0.9, texture and noise ≈ 0), the best bulges within {params.tolerance:g}° of the unit's "
             f"preferred bulge direction, scores ≥ {params.min_contrast:g} and ≥ {params.min_alignment:g} of "
             f"the edge energy along it (its alignment; noise ≈ 0.2), and scores ≥ {params.over_line:g}× "
-            f"the best straight segment through the centre (at any orientation, its midpoint tangent included), "
-            f"≥ {params.over_opposite:g}× the arc bulging the opposite way and ≥ {params.over_angle:g}× the best "
-            f"90° or 45° corner with its vertex at the centre (any orientation); every competitor has the arc's "
-            f"length and positional freedom")
+            f"the straight segment along its own midpoint tangent (the arc unbent), ≥ {params.over_opposite:g}× "
+            f"the arc bulging the opposite way and ≥ {params.over_angle:g}× the best 90° or 45° corner turning "
+            f"its way (vertex pointing within {params.corner_spread:g}° of its bulge); every competitor has the "
+            f"arc's length, the opposite arc and the corners its positional freedom")
 
 
 # ------------------------------------------------------------------------------ edge map
@@ -261,9 +264,9 @@ class ArcMeasurement:
     centre: tuple[float, float]  # (row, col) of its midpoint
     curve: float
     alignment: float  # the curve score over the mean edge energy along the arc, 0..1
-    line: float  # the best straight segment (its midpoint tangent's, or any other orientation)
+    line: float  # the straight segment along the arc's midpoint tangent (the arc unbent)
     opposite: float  # the arc bulging the other way
-    angle: float  # the best sharp corner (pointing its way, or any other)
+    angle: float  # the best sharp corner turning its way (vertex pointing near its bulge)
     angle_opening: float  # ... and that corner's opening, degrees
 
     def failures(self, params: ArcParams = ArcParams()) -> list[str]:
@@ -307,10 +310,9 @@ def _radii(radius: float, params: ArcParams) -> list[float]:
 def measure(edges: EdgeMap, radius: float, centre: tuple[float, float] | None = None,
             params: ArcParams = ArcParams()) -> ArcMeasurement:
     """The best 90° arc with its midpoint at `centre` (default: the image centre) for a unit whose
-    preferred curve radius is `radius` px, and its competitors of the same length: the arc bulging
-    the opposite way, and the best straight segment and sharp corners through the centre at any
-    orientation (so a corner is caught wherever the arc lands on it), each with the same
-    positional freedom."""
+    preferred curve radius is `radius` px, and its competitors of the same length: the straight
+    segment along its midpoint tangent, the arc bulging the opposite way, and the best sharp corners
+    turning its way with their vertex near the centre, the last two with the arc's positional freedom."""
     height, width = edges.shape
     base, frac = _split(centre if centre is not None else (height / 2, width / 2))
     bases, step, radii = base + _offsets(radius, params), params.orientation_step, _radii(radius, params)
@@ -325,8 +327,15 @@ def measure(edges: EdgeMap, radius: float, centre: tuple[float, float] | None = 
     # inside a curve would win (it misses the blurred ends), by the sum a larger one
     r, i, k = np.unravel_index(int(np.argmax(curves * np.sqrt(radii)[:, None, None])), curves.shape)
     chosen, n = radii[r], curves.shape[1]
-    # competitors at their best orientation and position: what explains the contours better
-    rivals = {kind: float(scores(chosen, kind).max()) for kind in ("line", *CORNERS)}
+    # rivals are this contour drawn otherwise, not any contour of the window: in a texture a straight
+    # or cornered stretch elsewhere, or across the curve, says nothing about whether this contour
+    # bends. The straight segment is the arc unbent (on its midpoint tangent); corners turn its way
+    # (vertex pointing within corner_spread of its bulge), anywhere the arc may lie, since on a real
+    # corner the best arc's midpoint sits off the vertex, inside it
+    bulges = templates(chosen, step).orientations
+    turn = np.abs((bulges - bulges[i] + 180.0) % 360.0 - 180.0)  # each corner's direction vs the arc's bulge
+    rivals = {"line": float(scores(chosen, "line")[i, k]),
+              **{kind: float(scores(chosen, kind)[turn <= params.corner_spread].max()) for kind in CORNERS}}
     sharpest = max(CORNERS, key=rivals.get)
     where = bases[k] + 0.5 + np.array(frac)
     energy = float(_sample(edges.energy, templates(chosen, step).points["curve"][i], where).mean())

@@ -143,6 +143,9 @@ class ArcParams:
     over_line: float = 1.15  # the arc's score ≥ this × the straight segment's
     over_opposite: float = 1.15  # ... ≥ this × the opposite-bulge arc's
     over_angle: float = 1.15  # ... ≥ this × the better sharp corner's
+    # corner rivals point within this of the arc's bulge (half the arc's 90° turn): a corner turning
+    # the arc's way is what the arc could be instead; one pointing elsewhere is another contour
+    corner_spread: float = 45.0
 
     def __post_init__(self) -> None:
         if self.orientation_step <= 0 or (180.0 / self.orientation_step) % 1:
