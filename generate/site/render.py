@@ -101,17 +101,19 @@ def _neuron_pages(site: Site, docs: Path, writer: Writer, progress: bool,
                   workers: int) -> dict[tuple[int, int], list[Cell]]:
     """Every neuron page, over the cores (Jinja and the pictures take most of a large render); returns
     each layer's tiles, in order."""
-    where = [(m, l, position) for m, entry in enumerate(site.census.models)
-             for l, layer in enumerate(entry.model.layers) for position in range(len(layer.units))]
+    where = [(model, layer, position) for model, entry in enumerate(site.census.models)
+             for layer, manifest_layer in enumerate(entry.model.layers)
+             for position in range(len(manifest_layer.units))]
     cells: dict[tuple[int, int], list[Cell]] = {}
     bar = progress_bar(total=len(where), desc="rendering pages", unit="page", disable=not progress)
-    for (m, l, _), (cell, written, corrupt) in zip(where, over_cores(_neuron_page, where, len(where), workers,
-                                                                     _start_worker, (site, docs))):
-        cells.setdefault((m, l), []).append(cell)
+    pages = over_cores(_neuron_page, where, len(where), workers, _start_worker, (site, docs))
+    for (model, layer, _), (cell, written, corrupt) in zip(where, pages):
+        cells.setdefault((model, layer), []).append(cell)
         writer.written.update(written)
         site.reader.corrupt.update(corrupt)
         bar.update(1)
     bar.close()
+    _worker.clear()  # rendered serially, this process kept the site there
     return cells
 
 
@@ -132,11 +134,12 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
     cells = _neuron_pages(site, docs, writer, progress, workers or usable_cores())
     members: dict[str, list] = {name: [] for name in site.census.families}
     layer_cells: dict[tuple[str, str], list] = {}
-    for m, entry in enumerate(site.census.models):
-        for l, (layer, layer_census) in enumerate(zip(entry.model.layers, entry.layers)):
-            layer_cells[(entry.model.slug, layer.name)] = cells.get((m, l), [])
-            _write(env, writer, layer_page(site, entry.model, layer, layer_census, cells.get((m, l), [])))
-            for cell in cells.get((m, l), []):
+    for model_index, entry in enumerate(site.census.models):
+        for layer_index, (layer, layer_census) in enumerate(zip(entry.model.layers, entry.layers)):
+            tiles = cells.get((model_index, layer_index), [])
+            layer_cells[(entry.model.slug, layer.name)] = tiles
+            _write(env, writer, layer_page(site, entry.model, layer, layer_census, tiles))
+            for cell in tiles:
                 if cell.family:
                     members.setdefault(cell.family.label, []).append(cell)
         _write(env, writer, survey_page(site, entry))
