@@ -1,11 +1,13 @@
 """The site at scale: the benchmark's generated store renders and builds; neuron pages skip Markdown
 (their bodies rendered straight to HTML, with the anchors and table of contents Markdown would give),
-their links resolve, and rendering over worker processes writes the same files; neuron pages have one
+their links resolve, and rendering over worker processes writes the same files; pictures are
+hard-linked where the filesystem allows and copied where not, never written into; neuron pages have one
 compact search entry each; the layer page's family filter works without JavaScript."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
@@ -19,6 +21,7 @@ from generate.bench.site_bytes import bytes_by_kind, savings
 from generate.bench.site_records import generate_store
 from generate.site.environment import environment
 from generate.site.hooks import BODY_MARKER, headings, sidecar
+from generate.site.writer import Writer
 from tests.conftest import chromium, serve, watched_page
 
 PAGES = 24
@@ -189,3 +192,35 @@ def test_savings_measure_each_option_on_the_site(bench_site):
                    "exemplar crops and moderate examples (JPEG) as WebP q75", "exemplar heatmaps (JPEG) as WebP q75"):
         assert rows[option][0] > 0 and rows[option][1] > 0, option
     assert rows["preferred stimuli (PNG) as WebP q75"] == (0, 0)  # the generated store draws none
+
+
+def _refuse_links(*args, **kwargs):
+    raise OSError("Invalid cross-device link")  # as os.link says when docs and store are on two filesystems
+
+
+def test_pictures_are_linked_where_possible_and_copied_where_not(tmp_path, monkeypatch):
+    source = tmp_path / "store" / "a.png"
+    source.parent.mkdir()
+    source.write_bytes(b"stored picture")
+    writer = Writer(tmp_path / "docs")
+    writer.copy(source, "img/a.png")
+    linked = tmp_path / "docs" / "img" / "a.png"
+    assert linked.samefile(source)
+    writer.write("img/a.png", b"another picture")  # replaced, never written into: the store keeps its bytes
+    assert source.read_bytes() == b"stored picture" and linked.read_bytes() == b"another picture"
+    monkeypatch.setattr(os, "link", _refuse_links)
+    writer.copy(source, "img/b.png")
+    copied = tmp_path / "docs" / "img" / "b.png"
+    assert copied.read_bytes() == b"stored picture" and not copied.samefile(source)
+    assert {"img/a.png", "img/b.png"} <= writer.written
+
+
+def test_the_build_copies_pictures_where_it_cannot_link_them(bench_site, tmp_path, monkeypatch):
+    root, _ = bench_site
+    monkeypatch.setattr(os, "link", _refuse_links)
+    site.build(root / "docs", tmp_path / "site", strict=True)
+    picture = next((root / "docs" / "benchnet").rglob("*.ex0.jpg"))
+    built = tmp_path / "site" / picture.relative_to(root / "docs")
+    assert built.read_bytes() == picture.read_bytes() and not built.samefile(picture)
+    linked = root / "site" / picture.relative_to(root / "docs")
+    assert linked.samefile(picture)  # the fixture's build, where linking works
