@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import markdown
 import pytest
 
 from generate import site
-from generate.bench.site import SEARCH_INDEX, SiteRun, report
+from generate.bench.site import SEARCH_INDEX, PeakMemory, SiteRun, resident_kb, report
 from generate.bench.site_bytes import bytes_by_kind, savings
 from generate.bench.site_records import generate_store
 from generate.site.environment import environment
@@ -224,3 +227,13 @@ def test_the_build_copies_pictures_where_it_cannot_link_them(bench_site, tmp_pat
     assert built.read_bytes() == picture.read_bytes() and not built.samefile(picture)
     linked = root / "site" / picture.relative_to(root / "docs")
     assert linked.samefile(picture)  # the fixture's build, where linking works
+
+
+def test_peak_memory_counts_the_render_workers_too():
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("no /proc children list on this system")
+    child = "import time; data = b'x' * 200_000_000; time.sleep(1.5)"
+    with PeakMemory(interval=0.05) as memory:
+        alone = resident_kb(os.getpid())
+        subprocess.run([sys.executable, "-c", child], check=True)
+    assert memory.peak_kb >= alone + 190_000  # the child's 200 MB, counted with this process

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import resource
 import shutil
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -40,19 +42,56 @@ def folder_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
+def resident_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants, KB, from /proc (Linux; 0 elsewhere)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    own = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return own + sum(resident_kb(int(child)) for child in children)
+
+
+class PeakMemory:
+    """The largest resident memory of this process and its render workers together, sampled every
+    `interval` seconds while the block runs (0 where /proc cannot be read)."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval, self.peak_kb = interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak_kb = max(self.peak_kb, resident_kb(os.getpid()))
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 def _render_and_build(manifest: str, store: str, docs: str, site_dir: str) -> tuple[float, float, float]:
     """In a fresh interpreter: render (neuron pages over the cores), then build; (render s, build s,
-    peak resident MB of this process plus each render worker at the largest one's peak: an upper bound)."""
+    peak resident MB of this process and its render workers together, sampled; where /proc is missing,
+    this process's peak plus each worker at the largest one's peak, an upper bound)."""
     from generate import site
     from generate.cores import usable_cores
     from generate.records import Manifest
 
-    start = time.perf_counter()
-    pages = site.render(Manifest.from_json(json.loads(Path(manifest).read_text())), Path(store), Path(docs),
-                        progress=False)
-    rendered = time.perf_counter()
-    site.build(Path(docs), Path(site_dir))
-    built = time.perf_counter()
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        pages = site.render(Manifest.from_json(json.loads(Path(manifest).read_text())), Path(store), Path(docs),
+                            progress=False)
+        rendered = time.perf_counter()
+        site.build(Path(docs), Path(site_dir))
+        built = time.perf_counter()
+    if memory.peak_kb:
+        return rendered - start, built - rendered, memory.peak_kb / 1024
     workers = min(usable_cores(), pages // MIN_ITEMS_PER_WORKER)
     worker_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if workers > 1 else 0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + workers * worker_kb
