@@ -29,8 +29,7 @@ class Writer:
         self.written.add(relative)
         if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
+        partial = _beside(path)
         partial.write_bytes(data)
         os.replace(partial, path)
 
@@ -40,8 +39,7 @@ class Writer:
         self.written.add(relative)
         if path.is_file() and path.samefile(source):
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
+        partial = _beside(path)
         partial.unlink(missing_ok=True)
         try:
             os.link(source, partial)
@@ -66,6 +64,13 @@ class Writer:
             (self.docs / name).unlink(missing_ok=True)
         listing.write_text("\n".join(sorted(self.written)) + "\n")
         return len(stale)
+
+
+def _beside(path: Path) -> Path:
+    """Where a file of the docs folder is written before it is renamed over `path` (a dot file: MkDocs
+    skips it), its folder made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.partial")
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -16,7 +16,8 @@ from generate.site.reader import StoreReader
 
 @dataclass
 class Pictures:
-    """A unit's pictures in the site: where each comes from, and its link from the unit's page."""
+    """A unit's pictures in the site: where each comes from, and its link from the unit's page (raw
+    HTML: neuron pages skip Markdown)."""
 
     ref: UnitRef
     page: urls.Links
@@ -41,13 +42,6 @@ class Pictures:
         target = self.ref.image_url(name)
         self.drawn[target] = data
         return self.page.asset(target)
-
-    def html(self, link: str) -> str:
-        """The link from raw HTML on the page to a picture `add` returned a link to (a Markdown link,
-        unless the page is HTML already)."""
-        if self.page.html:
-            return link
-        return self.page.asset(posixpath.normpath(posixpath.join(posixpath.dirname(self.page.source), link)))
 
 
 def _overlays(images: list[dict], rows: list[dict], expected: float | None, period: float | None) -> list[dict]:

@@ -133,7 +133,7 @@ def _stimuli(synthetic: SyntheticRecord | None, site: Site, pictures: Pictures) 
     return out
 
 
-def _panel(site: Site, ref: UnitRef, parts: dict, pictures: Pictures, cite: dict) -> dict:
+def _panel(site: Site, ref: UnitRef, parts: dict, cite: dict) -> dict:
     """The figure panel for write-ups: visualization, strongest examples, main tuning curve."""
     synthetic, fv, shown = parts["synthetic"], parts["fv"], parts["examples"]
     key = main_curve(synthetic)
@@ -142,8 +142,8 @@ def _panel(site: Site, ref: UnitRef, parts: dict, pictures: Pictures, cite: dict
     family = synthetic.family.label if synthetic else "no family label"
     return panel(cite["title"], f"family: {family}" + (f"; {parts['preferred']}" if parts["preferred"] else ""),
                  f"Neuron Atlas {site.manifest.atlas_version} · {cite['permalink']}",
-                 pictures.html(fv["positive"]["href"]) if fv else None,
-                 [pictures.html(tile["href"]) for tile in shown["tiles"]] if shown else [], curve,
+                 fv["positive"]["href"] if fv else None,
+                 [tile["href"] for tile in shown["tiles"]] if shown else [], curve,
                  parts["stimuli"].get(key) if key else None)
 
 
@@ -181,7 +181,7 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
         "missing": unit_missing(site, {"dataset": data is not None, "featurevis": vis is not None,
                                        "synthetic": synthetic is not None}),
         "panel": _panel(site, ref, {"synthetic": synthetic, "fv": fv, "examples": shown, "preferred": preferred,
-                                    "stimuli": stimuli}, pictures, cite),
+                                    "stimuli": stimuli}, cite),
     }
     thumbnails = {ref.thumb_url: fv_folder / vis.positive.files[0]} if vis and fv_folder else {}
     twin = _twin(site, model, layer, ref, {"featurevis": fv_twin, "exemplars": strong, "moderate": moderate,
