@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -145,3 +146,57 @@ def neuron_page_text(source: Path) -> str:
     from generate.site.hooks import BODY_MARKER, sidecar
     body = json.loads(sidecar(source).read_text(encoding="utf-8"))["body"]
     return source.read_text(encoding="utf-8").replace(BODY_MARKER, body)
+
+
+DRAWN_CHARTS = """() => Array.from(document.querySelectorAll('svg[data-chart]')).map(svg => ({
+    spec: JSON.parse(svg.getAttribute('data-chart')), width: svg.getAttribute('width'),
+    tips: Array.from(svg.querySelectorAll('[data-tip]')).map(mark => mark.getAttribute('data-tip'))}))"""
+
+
+def chart_specs(html: str) -> list[dict]:
+    """The specs of the charts atlas.js draws on a page (data-chart attributes, JSON)."""
+    return [json.loads(spec) for spec in re.findall(r"data-chart='([^']*)'", html)]
+
+
+def chart_tips(spec: dict) -> list[str] | None:
+    """The tooltips a chart drawn by atlas.js must show, as Python prints its numbers (None: a kind
+    not checked here)."""
+    from generate.analysis.text import degrees, number
+
+    def num(value):  # JSON has no float type of its own: 2.0 comes back as 2; ±∞ as strings
+        return {"inf": "∞", "-inf": "−∞"}.get(value) if isinstance(value, str) else number(
+            None if value is None else float(value))
+
+    kind = spec["kind"]
+    if kind == "histogram":
+        low, high, counts = float(spec["low"]), float(spec["high"]), spec["counts"]
+        step = (high - low) / len(counts)
+        return [f"activation {num(low + i * step)} to {num(low + (i + 1) * step)}: {count} position"
+                f"{'s' if count != 1 else ''}" for i, count in enumerate(counts)]
+    if kind == "heatmap":
+        return [f"radius {num(r)}, {degrees(t)}: {num(v)} σ"
+                for r, row in zip(spec["radii"], spec["rows"]) for t, v in zip(spec["thetas"], row)]
+    if kind == "polar":
+        tips = []
+        if spec.get("stimulus"):
+            s = spec["stimulus"]
+            tips.append(f"strongest {spec['title']} stimulus: {s['text']}, {num(s['drive'])} σ")
+        return tips + [f"{spec['title']} at {degrees(t)}: {num(v)} σ" for t, v in zip(spec["thetas"], spec["drives"])]
+    if kind == "bars":
+        return [f"{name}: {num(v)} {spec.get('unit', 'σ')}"
+                for name, v in zip(spec.get("names", spec["labels"]), spec["values"])]
+    if kind == "rotation":
+        n, average = len(spec["curves"]), spec["average"]
+        tips = [f"example {i + 1}: peak {num(p[0])} at {degrees(p[1])}" for i, p in enumerate(spec["peaks"])]
+        if average:
+            tips.append(f"average of the {n} examples: {num(average[0])} unrotated, peak {num(max(average))}")
+            tips += [f"turned {degrees(a)}: {num(v)} (average of the {n} examples)" for a, v in zip(spec["angles"], average)]
+        return tips
+    if kind == "tuning":
+        anchors, rotation = spec["anchors"], degrees(spec["rotation"])
+        return ([f"joint tuning over {anchors} other member{'s' if anchors != 1 else ''}; peak at {rotation}"]
+                + [f"feature at {degrees(a)}: {num(v)} of the peak" for a, v in zip(spec["angles"], spec["tuning"])]
+                + [f"synthetic preferred orientation {degrees(spec['synthetic'])}"] * len(spec["synthetic_marks"])
+                + [f"rotation peak {rotation}"] * len(spec["rotation_marks"]))
+    return None
+

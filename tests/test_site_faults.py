@@ -27,7 +27,7 @@ def test_a_store_without_feature_visualizations_renders_and_says_what_is_missing
         in " ".join(neuron.split())
     assert "Figure 2." in neuron  # what the store holds is still shown
     curves = (site / "claims" / "curves" / "index.html").read_text()
-    assert "thumb.jpg" not in curves and "not computed" in curves
+    assert "thumb.webp" not in curves and "not computed" in curves
 
 
 def test_a_record_that_fails_its_checksum_is_never_rendered(tmp_path, capsys):

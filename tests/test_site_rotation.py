@@ -16,7 +16,9 @@ import pytest
 from generate.analysis.verdicts import Rules, criteria
 from generate.records import UnitVerdicts
 from generate.config import ArcParams, ExemplarParams, FamilyParams, FeatureVisParams, RotationParams, VerdictParams
-from tests.conftest import chromium, neuron_page_text, overflow, serve, watched_page
+from generate.site.charts import rounded
+from generate.site.views.neuron import TWIN_DIGITS
+from tests.conftest import DRAWN_CHARTS, chart_specs, chart_tips, chromium, neuron_page_text, overflow, serve, watched_page
 from tests.test_site_families import _png, _text, make_store, render, render_and_build
 
 ANGLES = [float(a) for a in range(0, 360, 15)]
@@ -180,11 +182,26 @@ def test_neuron_json_has_rotation_and_verdicts(built):
         raise AssertionError(f"non-standard JSON constant {token}")
 
     twin = json.loads((site_dir / "tiny-net" / "mid.conv" / "1.json").read_text(), parse_constant=strict)
-    assert twin["rotation"] == json.loads((store / TRAINED / "mid.conv" / "rotation-0" / "1.json").read_text())
+    # as the pipeline stored them, to the 7 significant digits of float32
+    rotation = json.loads((store / TRAINED / "mid.conv" / "rotation-0" / "1.json").read_text())
+    assert twin["rotation"] == rounded(rotation, TWIN_DIGITS) and twin["rotation"] != rotation  # 17 digits stored
     stored = json.loads((store / TRAINED / "mid.conv" / "verdicts-0" / "1.json").read_text())
-    assert twin["verdicts"] == UnitVerdicts.from_json(stored["verdicts"]).to_json()  # as the pipeline writes it
+    assert twin["verdicts"] == rounded(UnitVerdicts.from_json(stored["verdicts"]).to_json(), TWIN_DIGITS)
     colour = json.loads((site_dir / "tiny-net" / "early.conv" / "3.json").read_text())
     assert colour["rotation"] is None and colour["verdicts"]["synthetic_examples"]["passed"] is False
+
+
+def test_rotation_charts_are_drawn_in_the_browser_with_their_numbers(built):
+    site_dir, _ = built
+    with serve(site_dir) as base, chromium() as browser:
+        page, problems = watched_page(browser, 1280, 900)
+        page.goto(f"{base}/tiny-net/mid.conv/1/", wait_until="networkidle")
+        drawn = page.evaluate(DRAWN_CHARTS)
+        page.close()
+    assert {"rotation", "tuning"} <= {chart["spec"]["kind"] for chart in drawn}
+    for chart in drawn:
+        assert chart["width"] and chart["tips"] == chart_tips(chart["spec"]), chart["spec"]["kind"]
+    assert not problems, problems
 
 
 def test_neuron_page_shows_rotation_and_both_verdicts(built):
@@ -194,7 +211,8 @@ def test_neuron_page_shows_rotation_and_both_verdicts(built):
     html = page.read_text()
     text = _text(html)
     assert "Figure 9." in text and "Figure 9b." in text
-    assert html.count('class="thin"') == 3 and html.count('class="avg"') == 1
+    (rotation,) = [spec for spec in chart_specs(html) if spec["kind"] == "rotation"]
+    assert len(rotation["curves"]) == 3 and len(rotation["average"]) == len(rotation["angles"])
     assert "Synthetic preferred orientation 45° (dashed), rotation peak 55° (solid): 10° apart" in text
     assert "3 anchor units" in text
     assert re.search(r"Argument 3 : synthetic examples passed 6 σ gate passed failed, score 3\.5 σ", text), text
@@ -207,7 +225,7 @@ def test_neuron_page_shows_rotation_and_both_verdicts(built):
     assert "Figure 1d." in text and "Figure 2c." in text and "Moderate activations (40–60% of the largest)" in text
     assert html.count('class="atlas-axis-expected"') == 2 + 2 + 2  # two seeds, two strong, two moderate crops
     assert "seed 1 · 135° ✓" in text and "1.5 · 15° ✗" in text  # unit 1: expected axis 135°, a moderate crop off by 60°
-    for name in ("1.seed0.png", "1.seed1.png", "1.mod0.jpg", "1.mod1.jpg"):
+    for name in ("1.seed0.webp", "1.seed1.webp", "1.mod0.webp", "1.mod1.webp"):
         assert (site_dir / "tiny-net" / "mid.conv" / "img" / name).is_file()
     assert 'href="../../../methods/#rotation-and-verdicts"' in html
     # only the arguments that are stored; a unit without a rotation record says why

@@ -16,16 +16,21 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import markdown
+import numpy as np
 import pytest
+from PIL import Image
 
 from generate import site
 from generate.bench.site import SEARCH_INDEX, PeakMemory, SiteRun, resident_kb, report
 from generate.bench.site_bytes import bytes_by_kind, savings
 from generate.bench.site_records import generate_store
 from generate.site.environment import environment
-from generate.site.hooks import BODY_MARKER, headings, sidecar
+from generate.site.hooks import BODY_MARKER, compact, headings, sidecar
+from generate.site import published
+from generate.site.published import Encoded, published_name
 from generate.site.writer import Writer
-from tests.conftest import chromium, serve, watched_page
+from generate.store.stage_store import StoreWriteError
+from tests.conftest import DRAWN_CHARTS, chart_tips, chromium, serve, watched_page
 
 PAGES = 24
 ENTRY_BYTES = 160  # a compact entry: location, title (model / layer / unit) and family
@@ -74,7 +79,7 @@ def test_neuron_page_body_skips_markdown_and_gets_its_table_of_contents(bench_si
     assert "<svg" not in source.read_text() and "Dataset examples" not in source.read_text()  # front matter, title
     body = json.loads(sidecar(source).read_text())["body"]
     html = (root / "site" / "benchnet" / name / "3" / "index.html").read_text()
-    assert BODY_MARKER not in html and body in html
+    assert BODY_MARKER not in html and compact(body).strip() in html
     assert html.count('id="benchnet-blocks0dw-3"') == 1  # the one title, from the page's Markdown
     toc = html[html.index('data-md-component="toc"'):]
     for section in SECTIONS:
@@ -174,6 +179,22 @@ def test_search_and_the_filter_without_javascript_in_a_browser(bench_site):
         context.close()
 
 
+def test_neuron_charts_are_drawn_in_the_browser_with_the_numbers_python_prints(bench_site):
+    root, manifest = bench_site
+    layer = manifest.models[0].layers[0].name
+    source = (root / "site" / "benchnet" / layer / "3" / "index.html").read_text()
+    assert re.search(r"<svg [^>]*data-chart='[^']+'></svg>", source)  # the page holds specs, not marks
+    with serve(root / "site") as base, chromium() as browser:
+        page, problems = watched_page(browser, 1280, 900)
+        page.goto(f"{base}/benchnet/{layer}/3/", wait_until="networkidle")
+        drawn = page.evaluate(DRAWN_CHARTS)
+        page.close()
+    assert {"histogram", "heatmap", "polar", "bars"} <= {chart["spec"]["kind"] for chart in drawn}
+    for chart in drawn:
+        assert chart["width"] and chart["tips"] == chart_tips(chart["spec"]), chart["spec"]["kind"]
+    assert not problems, problems
+
+
 def test_site_bytes_by_kind_counts_every_unit(bench_site):
     root, _ = bench_site
     sizes, units = bytes_by_kind(root / "site")
@@ -189,12 +210,10 @@ def test_savings_measure_each_option_on_the_site(bench_site):
     rows = dict((option, (before, after)) for option, before, after in savings(root / "site"))
     twins = rows["JSON twins written compact"]
     assert twins[0] == twins[1] > 0  # the render already writes them compact
-    charts = rows["neuron pages' SVG charts drawn in the browser from the JSON twin"]
+    charts = rows["neuron pages' remaining inline SVG (axis tiles, figure panel) drawn in the browser"]
     assert 0 < charts[1] < charts[0]
-    for option in ("feature visualizations and seeds (PNG) as WebP q75",
-                   "exemplar crops and moderate examples (JPEG) as WebP q75", "exemplar heatmaps (JPEG) as WebP q75"):
-        assert rows[option][0] > 0 and rows[option][1] > 0, option
-    assert rows["preferred stimuli (PNG) as WebP q75"] == (0, 0)  # the generated store draws none
+    assert not any(option.startswith("pictures published as PNG") for option in rows)  # published as WebP
+    assert not [p for p in (root / "site" / "benchnet").rglob("img/*") if p.suffix in (".png", ".jpg")]
 
 
 def _refuse_links(*args, **kwargs):
@@ -218,11 +237,77 @@ def test_pictures_are_linked_where_possible_and_copied_where_not(tmp_path, monke
     assert {"img/a.png", "img/b.png"} <= writer.written
 
 
+def test_pages_are_written_compact_where_whitespace_is_not_content():
+    page = ("<div>\n    <p>a  b</p>\n\n   <span>c</span>\n  <span>d</span></div>\n"
+            "<pre><code>x\n    y\n</code></pre>\n  <script>var a = 1;\n    // note\n</script>\n   <TEXTAREA>\n  k</TEXTAREA>")
+    assert compact(page) == ("<div>\n<p>a  b</p>\n<span>c</span>\n<span>d</span></div>\n"
+                             "<pre><code>x\n    y\n</code></pre>\n<script>var a = 1;\n    // note\n</script>\n"
+                             "<TEXTAREA>\n  k</TEXTAREA>")
+
+
+def test_built_pages_are_compact(bench_site):
+    root, _ = bench_site
+    page = next((root / "site" / "benchnet").rglob("index.html")).read_text()
+    assert "\n  " not in re.sub(r"<(pre|script|textarea|style)\b.*?</\1>", "", page, flags=re.S)
+    assert page == compact(page)
+
+
+def test_published_names_swap_stored_formats_for_webp():
+    assert published_name("3.ex0.jpg") == "3.ex0.webp" and published_name("3.positive.png") == "3.positive.webp"
+    assert published_name("maps/a<1>.JPEG") == "maps/a<1>.webp" and published_name("3.json") == "3.json"
+
+
+def _noise_png(path: Path, seed: int) -> np.ndarray:
+    pixels = np.random.default_rng(seed).integers(0, 256, (8, 8, 3), dtype=np.uint8).repeat(8, 0).repeat(8, 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+    return pixels
+
+
+def test_stored_pictures_are_published_as_webp_encoded_once(tmp_path, monkeypatch):
+    pixels = _noise_png(tmp_path / "store" / "unit" / "3.positive.png", 0)
+    twin = tmp_path / "store" / "other" / "3.positive.png"  # the same bytes stored twice: one encoding
+    twin.parent.mkdir()
+    twin.write_bytes((tmp_path / "store" / "unit" / "3.positive.png").read_bytes())
+    encoded = Encoded(tmp_path / "store")
+    writer = Writer(tmp_path / "docs", encoded)
+    writer.copy(tmp_path / "store" / "unit" / "3.positive.png", "img/3.positive.webp")
+    writer.copy(twin, "img/4.positive.webp")
+    out = tmp_path / "docs" / "img" / "3.positive.webp"
+    with Image.open(out) as image:
+        assert image.format == "WEBP" and image.size == (64, 64)
+        assert np.abs(np.asarray(image.convert("RGB"), float) - pixels).mean() < 12  # the same picture, lossy
+    cached = list(encoded.folder.rglob("*.webp"))
+    assert len(cached) == 1 and out.samefile(cached[0]) and (tmp_path / "docs" / "img" / "4.positive.webp").samefile(out)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("encoded again")
+    monkeypatch.setattr(published, "webp", refuse)  # a second render only links the cached encoding
+    Writer(tmp_path / "docs2", Encoded(tmp_path / "store")).copy(twin, "img/3.positive.webp")
+    assert (tmp_path / "docs2" / "img" / "3.positive.webp").samefile(cached[0])
+    edited = _noise_png(twin, 1)  # another picture under the same name: a new encoding, never the stale one
+    monkeypatch.undo()
+    Writer(tmp_path / "docs2", Encoded(tmp_path / "store")).copy(twin, "img/3.positive.webp")
+    with Image.open(tmp_path / "docs2" / "img" / "3.positive.webp") as image:
+        assert np.abs(np.asarray(image.convert("RGB"), float) - edited).mean() < 12
+    assert len(list(encoded.folder.rglob("*.webp"))) == 2
+
+    def read_only(path, data):
+        raise StoreWriteError(f"cannot write {path}: the file system is read-only")
+    monkeypatch.setattr(published, "atomic_write", read_only)  # a read-only store: encoded, not cached
+    fresh = _noise_png(tmp_path / "store" / "unit" / "5.positive.png", 2)
+    Writer(tmp_path / "docs3", Encoded(tmp_path / "store")).copy(tmp_path / "store" / "unit" / "5.positive.png",
+                                                                 "img/5.positive.webp")
+    with Image.open(tmp_path / "docs3" / "img" / "5.positive.webp") as image:
+        assert image.format == "WEBP" and np.abs(np.asarray(image.convert("RGB"), float) - fresh).mean() < 12
+    assert len(list(encoded.folder.rglob("*.webp"))) == 2
+
+
 def test_the_build_copies_pictures_where_it_cannot_link_them(bench_site, tmp_path, monkeypatch):
     root, _ = bench_site
     monkeypatch.setattr(os, "link", _refuse_links)
     site.build(root / "docs", tmp_path / "site", strict=True)
-    picture = next((root / "docs" / "benchnet").rglob("*.ex0.jpg"))
+    picture = next((root / "docs" / "benchnet").rglob("*.ex0.webp"))
     built = tmp_path / "site" / picture.relative_to(root / "docs")
     assert built.read_bytes() == picture.read_bytes() and not built.samefile(picture)
     linked = root / "site" / picture.relative_to(root / "docs")

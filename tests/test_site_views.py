@@ -16,11 +16,11 @@ from generate.site import charts, urls
 @pytest.mark.parametrize("page, target, anchor, expected", [
     ("m/l/3.md", "families/curve.md", "", "../../families/curve.md"),
     ("m/l/3.md", UnitRef("m", "l", 4).page_source, "", "4.md"),
-    ("m/l/3.md", UnitRef("m", "l", 3).thumb_url, "", "img/3.thumb.jpg"),
+    ("m/l/3.md", UnitRef("m", "l", 3).thumb_url, "", "img/3.thumb.webp"),
     ("m/l/3.md", "methods.md", "rotation-and-verdicts", "../../methods.md#rotation-and-verdicts"),
     ("families/curve.md", "m/l/index.md", "", "../m/l/index.md"),
     ("index.md", "families/index.md", "", "families/index.md"),
-    ("claims/curves.md", "m/l/img/2.thumb.jpg", "", "../m/l/img/2.thumb.jpg"),
+    ("claims/curves.md", "m/l/img/2.thumb.webp", "", "../m/l/img/2.thumb.webp"),
 ])
 def test_markdown_links_are_relative_to_the_source(page, target, anchor, expected):
     assert urls.link(page, target, anchor) == expected
@@ -49,13 +49,14 @@ def test_one_separation_rule_for_families_verdicts_and_claims():
 def test_chart_geometry():
     # a curve over the circle is closed: its first value is drawn again at 360°
     assert charts.points([0.0, 1.0], [0.0, 180.0], 0, 360, 100, 100, 0, 1) == "0.0,100.0 180.0,0.0 360.0,100.0"
-    chart = charts.bars(["a", "b"], [2.0, -1.0], slot=20)
-    assert chart["zero"] == f"{16 + 96 * 2 / 3:.1f}" and chart["width"] == 2 * 6 + 2 * 20
-    assert [item["value"] for item in chart["items"]] == [2.0, -1.0]
-    infinite = charts.bars(["a"], [float("-inf")])
-    assert infinite["items"][0]["value"] == 0.0 and infinite["items"][0]["title"] == "a: −∞ σ"
+    # neuron pages' charts are specs atlas.js draws: their numbers, rounded to 4 digits, JSON-safe
+    chart = charts.bars(["a", "b"], [2.0, -1.23456], slot=20)
+    assert chart == {"kind": "bars", "labels": ["a", "b"], "values": [2.0, -1.235], "slot": 20}
+    infinite = charts.bars(["a"], [float("-inf"), float("nan")], names=["grey a"])
+    assert infinite["values"] == ["-inf", None] and infinite["names"] == ["grey a"]
     heat = charts.heatmap([0.1, 0.2], [[1.0, 3.0], [3.0, 0.0]], [0.0, 90.0])
     assert (heat["peak"]["radius"], heat["peak"]["orientation"]) == (0.1, 90.0)  # the first of equal maxima
+    assert heat["scale"] == 3.0 and heat["spec"]["rows"] == [[1.0, 3.0], [3.0, 0.0]]
     assert charts.sparkline([1.0, 2.0], [0.0]) is None  # no partial curves
     assert charts.axis_line(0.0) == {"x1": 8.0, "y1": 50.0, "x2": 92.0, "y2": 50.0}
 

@@ -3,13 +3,14 @@ refuses published sites over 1 GB."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections import Counter
 from pathlib import Path
 
 from PIL import Image
+
+from generate.site.published import ENCODED, QUALITY, webp
 
 LITE0_UNITS = 21_008  # configs/full.yaml: every hookable layer of EfficientNet-Lite0
 INCEPTION_UNITS = 1_056  # configs/published.yaml: InceptionV1 conv2d0 to mixed3b
@@ -19,13 +20,13 @@ PAGES_LIMIT_BYTES = 1 << 30
 KINDS = (
     ("neuron page (HTML)", r"^[^/]+/[^/]+/\d+/index\.html$"),
     ("neuron JSON twin", r"^[^/]+/[^/]+/\d+\.json$"),
-    ("exemplar crops", r"/img/\d+\.ex\d+\.jpg$"),
-    ("exemplar heatmaps", r"/img/\d+\.ex\d+\.heat\.jpg$"),
-    ("moderate examples", r"/img/\d+\.mod\d+\.jpg$"),
+    ("exemplar crops", r"/img/\d+\.ex\d+\.(jpg|webp)$"),
+    ("exemplar heatmaps", r"/img/\d+\.ex\d+\.heat\.(jpg|webp)$"),
+    ("moderate examples", r"/img/\d+\.mod\d+\.(jpg|webp)$"),
     ("feature visualization", r"/img/\d+\.positive\.(png|jpg|webp)$"),
     ("feature visualization seeds", r"/img/\d+\.seed\d+\.(png|jpg|webp)$"),
-    ("preferred stimuli", r"/img/\d+\.stim\d+\.png$"),
-    ("tile thumbnails", r"/img/\d+\.thumb\.jpg$"),
+    ("preferred stimuli", r"/img/\d+\.stim\d+\.(png|webp)$"),
+    ("tile thumbnails", r"/img/\d+\.thumb\.(jpg|webp)$"),
     ("layer activation maps", r"/img/maps/"),
     ("search index", r"^search/"),
     ("theme assets", r"^assets/"),
@@ -59,14 +60,12 @@ def projection(per_unit: float, fixed: float = 0.0) -> str:
             f"= {total / 2**30:.2f} GB at {per_unit / 1024:.1f} KB per unit ({verdict} the 1 GB GitHub Pages limit)")
 
 
-def _recoded(paths: list[Path], kind: str, quality: int) -> int:
-    """Bytes of the pictures re-encoded (in memory) as `kind` at `quality`."""
+def _recoded(paths: list[Path]) -> int:
+    """Bytes of the pictures encoded (in memory) as the site publishes pictures."""
     total = 0
     for path in paths:
-        buffer = io.BytesIO()
         with Image.open(path) as image:
-            image.convert("RGB").save(buffer, format=kind, quality=quality)
-        total += len(buffer.getvalue())
+            total += len(webp(image))
     return total
 
 
@@ -76,15 +75,15 @@ def savings(site_dir: Path) -> list[tuple[str, int, int]]:
     pages = list(site_dir.glob("*/*/[0-9]*/index.html"))
     twins = list(site_dir.glob("*/*/[0-9]*.json"))
     rows = [("JSON twins written compact", sum(p.stat().st_size for p in twins),
-             sum(len(json.dumps(json.loads(p.read_bytes()), separators=(",", ":")).encode()) for p in twins))]
-    for label, pattern in (("feature visualizations and seeds (PNG)", "*.positive.png|*.seed*.png"),
-                           ("exemplar crops and moderate examples (JPEG)", "*.ex[0-9].jpg|*.mod*.jpg"),
-                           ("exemplar heatmaps (JPEG)", "*.heat.jpg"), ("preferred stimuli (PNG)", "*.stim*.png")):
-        paths = [p for glob in pattern.split("|") for p in site_dir.glob(f"*/*/img/{glob}")]
-        rows.append((f"{label} as WebP q75", sum(p.stat().st_size for p in paths), _recoded(paths, "WEBP", 75)))
+             sum(len(json.dumps(json.loads(p.read_bytes()), separators=(",", ":"), ensure_ascii=False).encode())
+                 for p in twins))]
+    old = [p for suffix in ENCODED for p in site_dir.glob(f"*/*/img/**/*{suffix}")]  # a site built before WebP
+    if old:
+        rows.append((f"pictures published as PNG or JPEG, as WebP q{QUALITY}", sum(p.stat().st_size for p in old),
+                     _recoded(old)))
     html = sum(p.stat().st_size for p in pages)
     charts = sum(len(chart.encode()) for p in pages for chart in re.findall(r"<svg\b.*?</svg>", p.read_text(), re.S))
-    rows.append(("neuron pages' SVG charts drawn in the browser from the JSON twin", html, html - charts))
+    rows.append(("neuron pages' remaining inline SVG (axis tiles, figure panel) drawn in the browser", html, html - charts))
     return rows
 
 

@@ -37,7 +37,7 @@ class UnitRef(Record):
 
     @property
     def thumb_url(self) -> str:
-        return f"{self.layer_dir}/img/{self.unit}.thumb.jpg"
+        return f"{self.layer_dir}/img/{self.unit}.thumb.webp"
 
     def image_url(self, name: str) -> str:
         """A picture of this unit copied into the site (feature visualization, exemplar crop...)."""

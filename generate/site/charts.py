@@ -1,13 +1,14 @@
-"""Geometry of the small inline SVG charts: every coordinate a chart macro (templates/_charts.j2)
-draws, computed here. Coordinates printed with one decimal are strings; the others are numbers.
-Colours come from CSS (atlas.css), so that the dark scheme works."""
+"""The small SVG charts. Those of neuron pages (histogram, curve heatmap, polar plots, bar charts) are
+specs here: the numbers each draws (rounded to 4 significant digits), which atlas.js lays out in the
+browser: 20,000 pages of their inline SVG were a third of a full atlas's bytes. Those of the few
+other pages (sparklines, family counts) are drawn here: every coordinate the macros of
+templates/_charts.j2 print. Colours come from CSS (atlas.css), so that the dark scheme works."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from generate.analysis.text import number
 from generate.records import Stats
 
 QUANTILE_MARKS = (("0.5", "median"), ("0.9", "90%"), ("0.99", "99%"))
@@ -28,91 +29,58 @@ def points(values: list[float], angles: list[float], x0: float, width: float, ba
     return " ".join(f"{p['x']},{p['y']}" for p in drawn)
 
 
+def rounded(value: Any, digits: int = 4) -> Any:
+    """Numbers (in lists and dicts too) to `digits` significant digits: 4 for a chart's spec (the
+    tooltips print 3). JSON has no infinity, so ±∞ are the strings "inf" and "-inf" and NaN is null
+    (atlas.js prints ∞, −∞ and n/a)."""
+    if isinstance(value, list):
+        return [rounded(v, digits) for v in value]
+    if isinstance(value, dict):
+        return {key: rounded(v, digits) for key, v in value.items()}
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}") if math.isfinite(value) else None if math.isnan(value) else str(value)
+    return value
+
+
 def histogram(stats: Stats) -> dict:
-    """Bars of the activation histogram (height on a log scale) and the quantile marks."""
+    """The activation histogram (bars on a log scale) with its quantile marks."""
     h = stats.histogram
-    left, plot_width, base, plot_height = 40, 500, 140, 125
-    n = len(h.counts)
-    top = math.log1p(max(h.counts))
-    bars = []
-    for i, count in enumerate(h.counts):
-        tall = plot_height * math.log1p(count) / top
-        bars.append({"x": f"{left + i * plot_width / n:.1f}", "y": f"{base - tall:.1f}",
-                     "width": f"{plot_width / n - 1:.1f}", "height": f"{tall:.1f}", "count": count,
-                     "low": h.low + i * (h.high - h.low) / n, "high": h.low + (i + 1) * (h.high - h.low) / n})
-    marks = []
-    for i, (q, label) in enumerate(QUANTILE_MARKS):
-        x = left + plot_width * (stats.quantiles[q] - h.low) / (h.high - h.low)
-        marks.append({"x": f"{x:.1f}", "text_x": f"{x + 3:.1f}", "text_y": 22 + 13 * i, "label": label})
-    return {"bars": bars, "marks": marks, "low": h.low, "high": h.high, "width": left + plot_width + 20,
-            "height": base + 30, "left": left, "right": left + plot_width, "top": 10, "base": base,
-            "label_y": base + 18, "axis_x": left + plot_width // 2, "axis_y": base + 28}
+    return {"kind": "histogram", "counts": list(h.counts), "low": rounded(h.low), "high": rounded(h.high),
+            "marks": [[rounded(stats.quantiles[q]), label] for q, label in QUANTILE_MARKS]}
 
 
 def heatmap(radii: list[float], rows: list[list[float]], thetas: list[float]) -> dict:
-    """Drive of standard curves by radius (rows) and orientation (columns); the peak outlined."""
-    cw, ch, x0, y0 = 16, 22, 50, 6
+    """Drive of standard curves by radius (rows) and orientation (columns), the peak outlined; the
+    peak and the colour scale for the caption."""
     values = [[finite_or(v, 0.0) for v in row] for row in rows]
     flat = [(v, r, t) for r, row in enumerate(values) for t, v in enumerate(row)]
     peak, peak_row, peak_col = max(flat, key=lambda cell: cell[0])  # the first of equal maxima, as the labeller picks
-    scale = max(abs(v) for v, _, _ in flat) or 1.0
-    n, height = len(thetas), len(values) * ch
-    rows = [{"radius": radii[r], "label_x": x0 - 4, "label_y": y0 + r * ch + ch / 2 + 4,
-             "cells": [{"positive": v >= 0, "x": x0 + c * cw, "y": y0 + r * ch, "opacity": f"{abs(v) / scale:.2f}",
-                        "orientation": thetas[c], "value": v} for c, v in enumerate(row)]}
-            for r, row in enumerate(values)]
-    return {
-        "width": x0 + n * cw + 10, "height": y0 + height + 36, "x0": x0, "y0": y0,
-        "plot_width": n * cw - 1, "plot_height": height - 1, "cell_width": cw - 1, "cell_height": ch - 1,
-        "rows": rows, "scale": scale,
-        "peak": {"value": peak, "radius": radii[peak_row], "orientation": thetas[peak_col],
-                 "x": x0 + peak_col * cw - 0.5, "y": y0 + peak_row * ch - 0.5, "width": cw, "height": ch},
-        "ticks": [{"x": x0 + c * cw + cw / 2, "y": y0 + height + 12, "orientation": t}
-                  for c, t in enumerate(thetas) if t % 90 == 0],
-        "x_label": {"x": x0 + n * cw / 2, "y": y0 + height + 30}, "y_label": y0 + len(values) * ch / 2,
-    }
+    return {"spec": {"kind": "heatmap", "radii": rounded(radii), "thetas": rounded(thetas), "rows": rounded(values)},
+            "scale": max(abs(v) for v, _, _ in flat) or 1.0,
+            "peak": {"value": peak, "radius": radii[peak_row], "orientation": thetas[peak_col]}}
 
 
 def polar(title: str, drives: list[float], thetas: list[float], scale: float) -> dict:
-    """Drive by orientation on a polar plot (rings at the scale and half of it); drives below the
-    blank are drawn at the centre."""
-    cx, cy, radius = 85, 86, 54
+    """Drive by orientation on a polar plot (rings at the scale and half of it; drives below the blank
+    at the centre); its peak for the caption."""
     best = max(range(len(drives)), key=lambda i: drives[i])
-    marks = []
-    for v, theta in zip(drives, thetas):
-        r = radius * max(v, 0) / scale
-        marks.append({"x": f"{cx + r * math.cos(math.radians(theta)):.1f}",
-                      "y": f"{cy - r * math.sin(math.radians(theta)):.1f}", "orientation": theta, "value": v})
-    frame = {"cx": cx, "cy": cy, "r": radius, "half": radius / 2, "left": cx - radius, "right": cx + radius,
-             "top": cy - radius, "bottom": cy + radius, "east": cx + radius + 3, "north": cy - radius - 4,
-             "west": cx - radius - 3, "middle": cy + 4, "south": cy + radius + 12}
-    return {"title": title, "peak": drives[best], "at": thetas[best], "marks": marks, "frame": frame,
-            "trace": "".join(f"{m['x']},{m['y']} " for m in marks)}
+    return {"spec": {"kind": "polar", "title": title, "drives": rounded(drives), "thetas": rounded(thetas),
+                     "scale": rounded(scale)},
+            "title": title, "peak": drives[best], "at": thetas[best]}
 
 
 def bars(labels: list[str], values: list[float], fills: list[str | None] | None = None, unit: str = "σ",
          slot: int = 28, names: list[str] | None = None) -> dict:
     """A bar chart around zero: one slot per value, the value over its bar and its label under it;
     a tooltip names each bar (`names`, else its label) and its value (a non-finite value is drawn as zero)."""
-    drawn = [finite_or(v, 0.0) for v in values]
-    fills = fills or [None] * len(values)
-    names = names or labels
-    hi, lo = max(max(drawn), 0), min(min(drawn), 0)
-    if hi == lo:
-        hi = 1
-    span = hi - lo
-    top, plot, x0 = 16, 96, 6
-    zero = top + plot * hi / span
-    width = 2 * x0 + len(values) * slot
-    items = []
-    for i, (label, name, raw, value, fill) in enumerate(zip(labels, names, values, drawn, fills)):
-        y = top + plot * (hi - max(value, 0)) / span
-        x = x0 + i * slot
-        items.append({"label": label, "value": value, "fill": fill, "title": f"{name}: {number(raw)} {unit}",
-                      "x": x + 3, "y": f"{y:.1f}", "width": slot - 6, "height": f"{plot * abs(value) / span:.1f}",
-                      "centre": x + slot / 2, "value_y": f"{(y - 3) if value >= 0 else (zero - 3):.1f}"})
-    return {"items": items, "width": width, "height": top + plot + 36, "label_y": top + plot + 13,
-            "zero": f"{zero:.1f}", "x0": x0, "x1": width - x0, "axis_x": width / 2, "axis_y": top + plot + 31}
+    spec = {"kind": "bars", "labels": labels, "values": rounded([float(v) for v in values]), "slot": slot}
+    if any(fills or []):
+        spec["fills"] = fills
+    if names and names != labels:
+        spec["names"] = names
+    if unit != "σ":
+        spec["unit"] = unit
+    return spec
 
 
 def sparkline(tuning: list[float] | None, angles: list[float] | None) -> str | None:

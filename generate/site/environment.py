@@ -30,6 +30,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.policies["json.dumps_kwargs"] = {"separators": (",", ":"), "ensure_ascii": False}  # chart specs: compact
     env.filters["num"] = number
     env.filters["deg"] = degrees
     env.filters["short"] = short_number

@@ -28,6 +28,7 @@ from generate.site import urls
 from generate.site.environment import environment
 from generate.site.hooks import BODY_MARKER, headings, sidecar
 from generate.site.privacy import public_manifest
+from generate.site.published import Encoded
 from generate.site.reader import StoreReader
 from generate.site.views import PageView
 from generate.site.views.claims import claims_pages
@@ -80,7 +81,7 @@ _worker: dict = {}  # what a render worker keeps for every page it writes (set b
 
 def _start_worker(site: Site, docs: Path) -> None:
     """In each render worker, once (in this process when rendering serially)."""
-    _worker.update(site=site, env=environment(), writer=Writer(docs))
+    _worker.update(site=site, env=environment(), writer=Writer(docs, Encoded(site.reader.root)))
 
 
 def _neuron_page(where: tuple[int, int, int]) -> tuple[Cell, list[str], dict]:
@@ -130,7 +131,7 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
               "build; set site_url in the config or pass --site-url", file=sys.stderr)
     reader = StoreReader(store_root)
     site = Site.of(manifest, reader, census([reader.model_results(model) for model in manifest.models]))
-    env, writer = environment(), Writer(docs)
+    env, writer = environment(), Writer(docs, Encoded(store_root))
     cells = _neuron_pages(site, docs, writer, progress, workers or usable_cores())
     members: dict[str, list] = {name: [] for name in site.census.families}
     layer_cells: dict[tuple[str, str], list] = {}

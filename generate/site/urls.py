@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlencode
 
 from generate.records import UnitRef
+from generate.site.published import published_name
 
 HOME = "index.md"
 METHODS = "methods.md"
@@ -48,13 +49,18 @@ def layer(slug: str, name: str) -> str:
     return f"{slug}/{name}/index.md"
 
 
-def feature_map(slug: str, layer_name: str, file: str) -> str:
+def unit_picture(ref: UnitRef, stored: str) -> str:
+    """A unit's picture in the site, published (as WebP) from the stored file `stored`."""
+    return ref.image_url(published_name(stored))
+
+
+def feature_map(slug: str, layer_name: str, stored: str) -> str:
     """A mosaic of a layer's activation maps on a reference photo (or the photo itself)."""
-    return f"{slug}/{layer_name}/img/maps/{file}"
+    return f"{slug}/{layer_name}/img/maps/{published_name(stored)}"
 
 
 def stimulus_strip(family_name: str) -> str:
-    return f"img/stimuli/{family_name}.png"
+    return f"img/stimuli/{published_name(family_name + '.png')}"
 
 
 def claims(page: str) -> str:

@@ -1,16 +1,18 @@
 """Writing the docs folder: only files whose content changed, and removing those a render no longer writes.
 
-Stored pictures are hard-linked into the docs folder where it shares a filesystem with the store (a
+Stored pictures are published as WebP (generate/site/published.py), encoded once into a cache
+under the store, and hard-linked into the docs folder where it shares a filesystem with the store (a
 20,000-unit site has 400,000 of them), else copied. So no file is ever rewritten in place: a changed
 file is written beside and renamed over, leaving the store's file, linked or not, untouched."""
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 from PIL import Image
+
+from generate.site.published import SUFFIX, Encoded, webp
 
 GENERATED_LIST = ".generated"  # every file the last render wrote, one per line
 THUMB_PX = 96
@@ -19,8 +21,9 @@ THUMB_PX = 96
 class Writer:
     """Writes files under the docs folder, only when their content changed, and records them."""
 
-    def __init__(self, docs: Path):
+    def __init__(self, docs: Path, encoded: Encoded | None = None):
         self.docs = docs
+        self.encoded = encoded  # where stored pictures' WebPs are cached (None: encoded on every render)
         self.written: set[str] = set()
 
     def write(self, relative: str, data: bytes | str) -> None:
@@ -34,7 +37,18 @@ class Writer:
         os.replace(partial, path)
 
     def copy(self, source: Path, relative: str) -> None:
-        """A stored file at `relative`: hard-linked (no bytes copied) where the filesystem allows."""
+        """A stored file at `relative`: hard-linked (no bytes copied) where the filesystem allows; a
+        picture published under another format (`relative` ends in .webp) is its cached encoding."""
+        if relative.endswith(SUFFIX) and source.suffix != SUFFIX:
+            if self.encoded is None:
+                with Image.open(source) as image:
+                    self.write(relative, webp(image))
+                return
+            cached = self.encoded.path(source)
+            if isinstance(cached, bytes):  # a read-only store: nowhere to cache it
+                self.write(relative, cached)
+                return
+            source = cached
         path = self.docs / relative
         self.written.add(relative)
         if path.is_file() and path.samefile(source):
@@ -49,11 +63,9 @@ class Writer:
         os.replace(partial, path)
 
     def thumbnail(self, png: Path, relative: str) -> None:
-        """A small JPEG of a picture (the tiles of layer and family pages)."""
-        image = Image.open(png).convert("RGB").resize((THUMB_PX, THUMB_PX), Image.BICUBIC)
-        buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=80, optimize=True)
-        self.write(relative, buffer.getvalue())
+        """A small picture of a picture (the tiles of layer and family pages), as published."""
+        with Image.open(png) as image:
+            self.write(relative, webp(image.convert("RGB").resize((THUMB_PX, THUMB_PX), Image.BICUBIC)))
 
     def remove_stale(self) -> int:
         """Remove the files an earlier render wrote and this one did not; returns how many."""

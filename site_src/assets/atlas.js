@@ -1,6 +1,8 @@
 /* Neuron Atlas: small enhancements of static pages, no framework, no request outside the site.
-   Every page works without it: the family filter is a row of links (CSS :target), tooltips stay the
-   SVG <title>s, links work.
+   Every page works without it (the family filter is a row of links, CSS :target; links work), but for
+   the charts of neuron pages, which it draws from the numbers in the page (their captions give the
+   main ones).
+   - the charts of neuron pages, drawn from their specs (data-chart);
    - the family filter of layer pages;
    - tooltips: hover or focus any mark of a chart for its exact value and stimulus;
    - keys on neuron pages: ← → neighbouring units, ↑ the layer (at the top of the page);
@@ -309,8 +311,231 @@
     });
   }
 
+
+  /* ---------------------------------------------------------------- charts of neuron pages */
+  /* A neuron page's charts are drawn here from the numbers its view computed (data-chart, JSON):
+     20,000 pages of inline SVG were a third of a full atlas's bytes. Every mark keeps its <title>. */
+  function fmt(v) {  // Python's "{:.3g}" (generate/analysis/text.py number)
+    if (v === "inf" || v === "-inf") return v === "inf" ? "∞" : "−∞";  // JSON has no infinity
+    if (v === null || v === undefined) return "n/a";
+    if (!isFinite(v)) return isNaN(v) ? "n/a" : (v < 0 ? "−∞" : "∞");
+    if (v === 0) return "0";
+    var parts = v.toExponential(2).split("e"), exp = Number(parts[1]);
+    if (exp < -4 || exp >= 3) {
+      var e = Math.abs(exp);
+      return parts[0].replace(/\.?0+$/, "") + "e" + (exp < 0 ? "-" : "+") + (e < 10 ? "0" : "") + e;
+    }
+    var s = v.toFixed(2 - exp);
+    return s.indexOf(".") >= 0 ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+  }
+  function deg(v) {
+    if (v === null || v === undefined) return "n/a";
+    return (v === Math.round(v) ? v.toFixed(0) : v.toFixed(1)) + "°";
+  }
+  function short(v) {  // a bar label (generate/site/environment.py short_number)
+    var size = Math.abs(v);
+    return size >= 10 ? v.toFixed(0) : size >= 1 ? v.toFixed(1) : size > 0 ? v.toFixed(2) : "0";
+  }
+  function r1(v) { return Math.round(v * 10) / 10; }
+  function finite(v, fallback) { return typeof v === "number" && isFinite(v) ? v : fallback; }
+
+  function mark(tag, attrs, parent, title) {
+    var node = el(tag, attrs, parent, SVG);
+    if (title) el("title", {}, node, SVG).textContent = title;
+    return node;
+  }
+  function label(x, y, text, parent, anchor, cls) {
+    var attrs = {x: x, y: y};
+    if (anchor) attrs["text-anchor"] = anchor;
+    if (cls) attrs["class"] = cls;
+    el("text", attrs, parent, SVG).textContent = text;
+  }
+  function frame(svg, width, height) {
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+  }
+  /* Points of a curve over the circle: the first value repeated at 360° to close it. */
+  function circlePoints(values, angles, x0, width, base, height, lo, hi, close) {
+    var span = (hi - lo) || 1, pts = [];
+    angles.forEach(function (a, i) { pts.push([r1(x0 + width * a / 360), r1(base - height * (finite(values[i], lo) - lo) / span)]); });
+    if (close && pts.length && values.length === angles.length) {
+      pts.push([r1(x0 + width * (angles[0] + 360) / 360), pts[0][1]]);
+    }
+    return pts;
+  }
+  function joined(pts) { return pts.map(function (p) { return p[0] + "," + p[1]; }).join(" "); }
+
+  var CHARTS = {
+    histogram: function (svg, c) {
+      var left = 40, pw = 500, base = 140, ph = 125, n = c.counts.length;
+      var top = Math.log1p(Math.max.apply(null, c.counts)) || 1, step = (c.high - c.low) / n;
+      frame(svg, left + pw + 20, base + 30);
+      c.counts.forEach(function (count, i) {
+        var tall = ph * Math.log1p(count) / top;
+        mark("rect", {x: r1(left + i * pw / n), y: r1(base - tall), width: r1(pw / n - 1), height: r1(tall)}, svg,
+             "activation " + fmt(c.low + i * step) + " to " + fmt(c.low + (i + 1) * step) + ": " + count +
+             " position" + (count !== 1 ? "s" : ""));
+      });
+      c.marks.forEach(function (m, i) {
+        var x = r1(left + pw * (m[0] - c.low) / (c.high - c.low));
+        el("line", {x1: x, x2: x, y1: 10, y2: base}, svg, SVG);
+        label(r1(x + 3), 22 + 13 * i, m[1], svg);
+      });
+      label(left, base + 18, fmt(c.low), svg);
+      label(left + pw, base + 18, fmt(c.high), svg, "end");
+      label(left + pw / 2, base + 28, "activation", svg, "middle");
+    },
+    heatmap: function (svg, c) {
+      var cw = 16, ch = 22, x0 = 50, y0 = 6, n = c.thetas.length, height = c.rows.length * ch, peak = null;
+      var scale = 0;
+      c.rows.forEach(function (row) { row.forEach(function (v) { scale = Math.max(scale, Math.abs(v)); }); });
+      scale = scale || 1;
+      frame(svg, x0 + n * cw + 10, y0 + height + 36);
+      el("rect", {"class": "bg", x: x0, y: y0, width: n * cw - 1, height: height - 1}, svg, SVG);
+      c.rows.forEach(function (row, r) {
+        label(x0 - 4, y0 + r * ch + ch / 2 + 4, fmt(c.radii[r]), svg, "end");
+        row.forEach(function (v, col) {
+          if (peak === null || v > peak.v) peak = {v: v, r: r, c: col};
+          mark("rect", {"class": v >= 0 ? "pos" : "neg", x: x0 + col * cw, y: y0 + r * ch, width: cw - 1, height: ch - 1,
+                        "fill-opacity": (Math.abs(v) / scale).toFixed(2)}, svg,
+               "radius " + fmt(c.radii[r]) + ", " + deg(c.thetas[col]) + ": " + fmt(v) + " σ");
+        });
+      });
+      if (peak && peak.v > 0) {
+        el("rect", {"class": "peak", x: x0 + peak.c * cw - 0.5, y: y0 + peak.r * ch - 0.5, width: cw, height: ch}, svg, SVG);
+      }
+      c.thetas.forEach(function (t, col) {
+        if (t % 90 === 0) label(x0 + col * cw + cw / 2, y0 + height + 12, deg(t), svg, "middle");
+      });
+      label(x0 + n * cw / 2, y0 + height + 30, "orientation (direction of the bulge)", svg, "middle");
+      var mid = y0 + height / 2;
+      el("text", {x: 12, y: mid, "text-anchor": "middle", transform: "rotate(-90 12 " + mid + ")"}, svg, SVG).textContent = "radius";
+    },
+    polar: function (svg, c) {
+      var cx = 85, cy = 86, radius = 54, pts = [];
+      frame(svg, 170, 172);
+      label(cx, 13, c.title, svg, "middle", "atlas-chart-title");
+      el("circle", {"class": "ring", cx: cx, cy: cy, r: radius / 2}, svg, SVG);
+      el("circle", {"class": "ring", cx: cx, cy: cy, r: radius}, svg, SVG);
+      el("line", {"class": "axis", x1: cx - radius, x2: cx + radius, y1: cy, y2: cy}, svg, SVG);
+      el("line", {"class": "axis", x1: cx, x2: cx, y1: cy - radius, y2: cy + radius}, svg, SVG);
+      label(cx + radius + 3, cy + 4, "0°", svg);
+      label(cx, cy - radius - 4, "90°", svg, "middle");
+      label(cx - radius - 3, cy + 4, "180°", svg, "end");
+      label(cx, cy + radius + 12, "270°", svg, "middle");
+      c.drives.forEach(function (v, i) {
+        var r = radius * Math.max(v, 0) / c.scale, a = c.thetas[i] * Math.PI / 180;
+        pts.push([r1(cx + r * Math.cos(a)), r1(cy - r * Math.sin(a))]);
+      });
+      el("polygon", {"class": "trace", points: joined(pts)}, svg, SVG);
+      if (c.stimulus) {
+        el("rect", {"class": "atlas-stimulus-frame", x: 135.5, y: 1.5, width: 33, height: 33}, svg, SVG);
+        mark("image", {"class": "atlas-stimulus", href: c.stimulus.href, x: 136, y: 2, width: 32, height: 32}, svg,
+             "strongest " + c.title + " stimulus: " + c.stimulus.text + ", " + fmt(c.stimulus.drive) + " σ");
+      }
+      var best = 0;
+      c.drives.forEach(function (v, i) {
+        if (v > c.drives[best]) best = i;
+        mark("circle", {"class": "point", cx: pts[i][0], cy: pts[i][1], r: 2}, svg,
+             c.title + " at " + deg(c.thetas[i]) + ": " + fmt(v) + " σ");
+      });
+      var peak = c.drives[best];
+      label(cx, 168, peak > 0 ? "peak " + fmt(peak) + " σ at " + deg(c.thetas[best]) : "no drive above the blank", svg, "middle");
+    },
+    bars: function (svg, c) {
+      var values = c.values.map(function (v) { return finite(v, 0); });
+      var hi = Math.max(Math.max.apply(null, values), 0), lo = Math.min(Math.min.apply(null, values), 0);
+      if (hi === lo) hi = 1;
+      var span = hi - lo, top = 16, plot = 96, x0 = 6, slot = c.slot, width = 2 * x0 + values.length * slot;
+      var zero = r1(top + plot * hi / span), labelY = top + plot + 13;
+      frame(svg, width, top + plot + 36);
+      values.forEach(function (value, i) {
+        var y = top + plot * (hi - Math.max(value, 0)) / span, x = x0 + i * slot, fill = c.fills && c.fills[i];
+        var attrs = {"class": fill ? "bar data" : "bar", x: x + 3, y: r1(y), width: slot - 6, height: r1(plot * Math.abs(value) / span)};
+        if (fill) attrs.style = "fill: " + fill;
+        mark("rect", attrs, svg, (c.names || c.labels)[i] + ": " + fmt(c.values[i]) + " " + (c.unit || "σ"));
+        label(x + slot / 2, r1(value >= 0 ? y - 3 : zero - 3), short(value), svg, "middle");
+        label(x + slot / 2, labelY, c.labels[i], svg, "middle");
+      });
+      el("line", {"class": "zero", x1: x0, x2: width - x0, y1: zero, y2: zero}, svg, SVG);
+      if (c.axis) label(width / 2, top + plot + 31, c.axis, svg, "middle");
+    },
+    rotation: function (svg, c) {
+      var f = circleFrame(svg, 8, 120), n = c.curves.length;
+      if (c.lo < 0) {
+        var zero = r1(f.base - f.h * (0 - c.lo) / (c.hi - c.lo));
+        el("line", {"class": "zero", x1: f.x0, x2: f.x0 + f.w, y1: zero, y2: zero}, svg, SVG);
+      }
+      label(f.x0 - 4, f.top + 8, short(c.hi), svg, "end");
+      label(f.x0 - 4, f.base, short(c.lo), svg, "end");
+      var mid = f.top + f.h / 2;
+      el("text", {x: 12, y: mid, "text-anchor": "middle", transform: "rotate(-90 12 " + mid + ")"}, svg, SVG).textContent = "activation";
+      c.curves.forEach(function (curve, i) {
+        mark("polyline", {"class": "thin", points: joined(circlePoints(curve, c.angles, f.x0, f.w, f.base, f.h, c.lo, c.hi, true))}, svg,
+             "example " + (i + 1) + ": peak " + fmt(c.peaks[i][0]) + " at " + deg(c.peaks[i][1]));
+      });
+      if (c.average.length) {
+        mark("polyline", {"class": "avg", points: joined(circlePoints(c.average, c.angles, f.x0, f.w, f.base, f.h, c.lo, c.hi, true))}, svg,
+             "average of the " + n + " examples: " + fmt(c.average[0]) + " unrotated, peak " + fmt(Math.max.apply(null, c.average)));
+        circlePoints(c.average, c.angles, f.x0, f.w, f.base, f.h, c.lo, c.hi, false).forEach(function (p, i) {
+          mark("circle", {"class": "hit", cx: p[0], cy: p[1], r: 3}, svg,
+               "turned " + deg(c.angles[i]) + ": " + fmt(c.average[i]) + " (average of the " + n + " examples)");
+        });
+      }
+      circleAxis(svg, f, "rotation of the example (counter-clockwise)");
+    },
+    tuning: function (svg, c) {
+      var f = circleFrame(svg, 20, 96), half = f.base - f.h / 2;
+      el("line", {"class": "half", x1: f.x0, x2: f.x0 + f.w, y1: half, y2: half}, svg, SVG);
+      label(f.x0 - 4, f.top + 8, "1", svg, "end");
+      label(f.x0 - 4, half + 4, "0.5", svg, "end");
+      label(f.x0 - 4, f.base, "0", svg, "end");
+      mark("polyline", {"class": "tuning", points: joined(circlePoints(c.tuning, c.angles, f.x0, f.w, f.base, f.h, 0, 1, true))}, svg,
+           "joint tuning over " + c.anchors + " other member" + (c.anchors !== 1 ? "s" : "") + "; peak at " + deg(c.rotation));
+      circlePoints(c.tuning, c.angles, f.x0, f.w, f.base, f.h, 0, 1, false).forEach(function (p, i) {
+        mark("circle", {"class": "hit", cx: p[0], cy: p[1], r: 3}, svg, "feature at " + deg(c.angles[i]) + ": " + fmt(c.tuning[i]) + " of the peak");
+      });
+      [["mark-synth", c.synthetic_marks, "synthetic preferred orientation " + deg(c.synthetic), 0, "synthetic " + deg(c.synthetic)],
+       ["mark-rot", c.rotation_marks, "rotation peak " + deg(c.rotation), 150, "rotation " + deg(c.rotation)]].forEach(function (m) {
+        m[1].forEach(function (t) {
+          var x = r1(f.x0 + f.w * t / 360);
+          mark("line", {"class": m[0], x1: x, x2: x, y1: f.top, y2: f.base}, svg, m[2]);
+        });
+        el("line", {"class": m[0], x1: f.x0 + m[3], x2: f.x0 + m[3] + 16, y1: 8, y2: 8}, svg, SVG);
+        label(f.x0 + m[3] + 20, 11, m[4], svg);
+      });
+      circleAxis(svg, f, "absolute orientation of the feature");
+    }
+  };
+
+  /* The frame of a curve over the circle (0–360°) with its grid. */
+  function circleFrame(svg, top, h) {
+    var f = {x0: 44, w: 360, top: top, h: h, base: top + h};
+    frame(svg, f.x0 + f.w + 14, f.base + 36);
+    el("rect", {"class": "frame", x: f.x0, y: f.top, width: f.w, height: f.h}, svg, SVG);
+    [90, 180, 270].forEach(function (t) {
+      var x = f.x0 + f.w * t / 360;
+      el("line", {"class": "grid", x1: x, x2: x, y1: f.top, y2: f.base}, svg, SVG);
+    });
+    return f;
+  }
+  function circleAxis(svg, f, text) {
+    [0, 90, 180, 270, 360].forEach(function (t) { label(r1(f.x0 + f.w * t / 360), f.base + 13, t + "°", svg, "middle"); });
+    label(f.x0 + f.w / 2, f.base + 29, text, svg, "middle");
+  }
+
+  function charts(root) {
+    root.querySelectorAll("svg[data-chart]").forEach(function (svg) {
+      if (svg.childNodes.length) return;
+      var spec = JSON.parse(svg.getAttribute("data-chart"));
+      CHARTS[spec.kind](svg, spec);
+    });
+  }
+
   function setup() {
     filters();
+    charts(document);
     marks(document);
     panels();
     compare();

@@ -26,8 +26,9 @@ class Pictures:
     targets: dict[str, str] = field(default_factory=dict)  # link from the page -> path in the site
 
     def add(self, source: Path, name: str) -> str:
-        """Copy a stored picture next to the unit's page; returns its link from the page."""
-        target = self.ref.image_url(name)
+        """Publish a stored picture next to the unit's page (as `name`, in the site's picture format);
+        returns its link from the page."""
+        target = urls.unit_picture(self.ref, name)
         self.copies[target] = source
         link = self.page.link(target)
         self.targets[link] = target
@@ -39,7 +40,7 @@ class Pictures:
 
     def draw(self, data: bytes, name: str) -> str:
         """Write a picture made for the page next to it; returns its link from raw HTML on the page."""
-        target = self.ref.image_url(name)
+        target = urls.unit_picture(self.ref, name)
         self.drawn[target] = data
         return self.page.asset(target)
 

@@ -10,7 +10,7 @@ from generate.analysis.census import LayerCensus
 from generate.records import (DatasetRecord, FamilyLabel, FeatureVisRecord, LayerManifest, ModelManifest, Stats,
                               SyntheticRecord, UnitRef, to_jsonable)
 from generate.site import urls
-from generate.site.charts import histogram
+from generate.site.charts import histogram, rounded
 from generate.site.views import PageView
 from generate.site.views.completeness import unit_missing
 from generate.site.views.context import Site
@@ -18,11 +18,13 @@ from generate.site.views.evidence import Pictures, examples, featurevis, seed_pi
 from generate.site.views.hero import hero
 from generate.site.views.panel import bibtex, panel
 from generate.site.views.rotation import rotation_section, verdict_rows
-from generate.site.views.stimulus import png, strongest
+from generate.site.views.stimulus import drawing, strongest
 from generate.site.views.tuning import POLAR, main_curve, preferred_text, tuning_section
 
 MICROSCOPE_IMAGES = 50_000  # OpenAI Microscope's dataset examples come from the ImageNet validation set
 RELU6_CEILING = 5.999  # an exemplar at least this strong has reached ReLU6's ceiling of 6
+
+TWIN_DIGITS = 7  # significant digits of a JSON twin's numbers: what a float32 holds
 
 
 @dataclass
@@ -119,7 +121,9 @@ def _twin(site: Site, model: ModelManifest, layer: LayerManifest, ref: UnitRef, 
               "main_tuning": main_curve(labelled),  # the orientation-tuning curve that shows the unit best
               "rotation": parts["rotation"], "verdicts": parts["verdicts"], "receptive_field": layer.rf,
               "weights_hash": model.weights_hash, "atlas_version": site.manifest.atlas_version}
-    return json.dumps(to_jsonable(record), separators=(",", ":"))  # compact: a quarter smaller, one per unit
+    # compact, UTF-8, and numbers to the 7 significant digits of the float32 the network computes in
+    # (Python prints 17): together half the bytes, and one twin per unit
+    return json.dumps(rounded(to_jsonable(record), TWIN_DIGITS), separators=(",", ":"), ensure_ascii=False)
 
 
 def _stimuli(synthetic: SyntheticRecord | None, site: Site, pictures: Pictures) -> dict[str, dict]:
@@ -128,7 +132,7 @@ def _stimuli(synthetic: SyntheticRecord | None, site: Site, pictures: Pictures) 
     for key, best in strongest(synthetic, site.battery).items():
         index = best["index"]
         if index not in drawn:
-            drawn[index] = pictures.draw(png(best["stimulus"], site.battery), f"{pictures.ref.unit}.stim{index}.png")
+            drawn[index] = pictures.draw(drawing(best["stimulus"], site.battery), f"{pictures.ref.unit}.stim{index}.png")
         out[key] = {**best, "href": drawn[index]}
     return out
 
@@ -169,7 +173,7 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
     neuron_seed = site.manifest.featurevis.get("seed", 0)
     context = {
         "atlas": site.manifest, "model": model, "layer": layer, "unit": unit, "dataset": site.dataset(model),
-        "page": _meta(model, layer, unit, family, ref.image_url(vis.positive.files[0]) if vis else None),
+        "page": _meta(model, layer, unit, family, urls.unit_picture(ref, vis.positive.files[0]) if vis else None),
         "lede": _lede(stats, family, preferred, page), "nav": _nav(ref, layer.units, position, page),
         "hero": hero(fv, seeds.get(neuron_seed) or next(iter(seeds.values()), None), shown, family, verdicts, page),
         "fv": fv, "examples": shown, "stats": _statistics(stats),
@@ -192,5 +196,5 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
                     search={"title": f"{model.name} / {layer.name} / {unit}", "text": family.label if family else ""},
                     body="neuron.html.j2")
     return view, Cell(ref=ref, has_thumb=vis is not None, stats=stats, family=family, preferred=preferred,
-                      seeds=[ref.image_url(f"{unit}.seed{seed}.png") for seed in sorted(seeds)],
-                      examples=[ref.image_url(ex.file) for ex in data.exemplars] if data else [])
+                      seeds=[urls.unit_picture(ref, f"{unit}.seed{seed}.png") for seed in sorted(seeds)],
+                      examples=[urls.unit_picture(ref, ex.file) for ex in data.exemplars] if data else [])

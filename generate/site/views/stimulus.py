@@ -9,7 +9,6 @@ with the same code the stage drew it with (generate/analysis/stimuli.py).
 from __future__ import annotations
 
 import functools
-import io
 import math
 
 import numpy as np
@@ -19,6 +18,7 @@ from generate.analysis.stimuli import Canvas, Stimulus, battery, family_title, r
 from generate.analysis.text import degrees, number
 from generate.config import BatteryParams
 from generate.records import SyntheticRecord
+from generate.site.published import webp
 
 PX = 64  # side of a drawn stimulus, pixels; the receptive field fills it
 # The battery family drawn in each orientation-tuning curve (the polar plots' keys).
@@ -48,13 +48,10 @@ def describe(stimulus: Stimulus) -> str:
     return ", ".join(parts)
 
 
-def png(stimulus: Stimulus, params: BatteryParams) -> bytes:
-    """The stimulus drawn for a receptive field of PX pixels, as PNG."""
+def drawing(stimulus: Stimulus, params: BatteryParams) -> bytes:
+    """The stimulus drawn for a receptive field of PX pixels, as the site publishes pictures."""
     pixels = render(stimulus, Canvas(PX, (PX / 2, PX / 2)), float(PX), params)
-    image = Image.fromarray(np.clip(np.round(pixels * 255), 0, 255).astype(np.uint8))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return webp(Image.fromarray(np.clip(np.round(pixels * 255), 0, 255).astype(np.uint8)))
 
 
 def _best(stimuli: tuple[Stimulus, ...], drive: list[float], family: str | None) -> int | None:
