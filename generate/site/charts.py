@@ -33,12 +33,13 @@ def rounded(value: Any, digits: int = 4) -> Any:
     """Numbers (in lists and dicts too) to `digits` significant digits: 4 for a chart's spec (the
     tooltips print 3). JSON has no infinity, so ±∞ are the strings "inf" and "-inf" and NaN is null
     (atlas.js prints ∞, −∞ and n/a)."""
-    if isinstance(value, list):
-        return [rounded(v, digits) for v in value]
-    if isinstance(value, dict):
-        return {key: rounded(v, digits) for key, v in value.items()}
-    if isinstance(value, float):
+    kind = type(value)  # one twin holds about 800 values: the common types first
+    if kind is float or isinstance(value, float):
         return float(f"{value:.{digits}g}") if math.isfinite(value) else None if math.isnan(value) else str(value)
+    if kind is list:
+        return [rounded(v, digits) for v in value]
+    if kind is dict:
+        return {key: rounded(v, digits) for key, v in value.items()}
     return value
 
 

@@ -11,9 +11,9 @@ keeps markers in memory, not bodies.
 Pictures: MkDocs copies every picture of the docs folder into the site (a 20,000-unit site has
 400,000); `on_files` has it hard-link them instead where the filesystem allows.
 
-Bytes: every page is written with each run of whitespace that holds a line break cut to one line
+Bytes: every page is written with each line break and the whitespace after it cut to one line
 break (outside pre, textarea, script and style, where whitespace is content), which renders the same:
-the theme's indentation was a sixth of a neuron page.
+the theme's indentation was 4% of a neuron page.
 
 Search: a neuron page is excluded from the theme's full-text index (its front matter says so), and
 the sidecar gives it one compact entry instead (model, layer, unit, family: about 100 bytes), which
@@ -36,8 +36,9 @@ from mkdocs.structure.toc import get_toc
 BODY_MARKER = "<!--atlas-body-->"
 HEADING = re.compile(r'<h([1-6]) id="([^"]+)">(.*?)<a class="headerlink"')  # as templates/_html.j2 heading
 SEARCH_INDEX = "search/search_index.json"
-# whitespace with a line break, unless inside an element whose whitespace is content
-WHITESPACE = re.compile(r"(<(pre|textarea|script|style)\b.*?</\2>)|[ \t\r\n]*\n[ \t\r\n]*", re.S | re.I)
+# elements whose whitespace is content, and a line break with the whitespace after it
+PRESERVED = re.compile(r"(<(?:pre|textarea|script|style)\b.*?</(?:pre|textarea|script|style)>)", re.S | re.I)
+LINE_BREAK = re.compile(r"\n[ \t\r\n]*")
 
 _entries: list[dict] = []  # the compact search entries of this build's pages
 
@@ -61,9 +62,11 @@ def headings(html: str) -> list[dict]:
 
 
 def compact(html: str) -> str:
-    """`html` with every run of whitespace that holds a line break cut to one line break, outside pre,
+    """`html` with every line break and the whitespace after it cut to one line break, outside pre,
     textarea, script and style: the browser renders it the same (it collapses such runs to one space)."""
-    return WHITESPACE.sub(lambda match: match.group(1) or "\n", html)
+    parts = PRESERVED.split(html)  # text, preserved element, text, ...
+    parts[::2] = [LINE_BREAK.sub("\n", text) for text in parts[::2]]
+    return "".join(parts)
 
 
 def search_entry(location: str, title: str, text: str) -> dict:

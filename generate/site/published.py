@@ -38,12 +38,12 @@ def webp(image: Image.Image) -> bytes:
 
 class Encoded:
     """Stored pictures as WebP, cached by content under `<store>/published/` (never stale: the key is
-    the hash of the source's bytes and the encoding). A store that cannot be written (read-only)
-    caches nothing: its pictures are encoded on every render."""
+    the hash of the source's bytes and the encoding). Without a store, or with one that cannot be
+    written (read-only), nothing is cached: pictures are encoded on every render."""
 
-    def __init__(self, store_root: Path):
-        self.folder = Path(store_root) / CACHE / f"webp-q{QUALITY}"
-        self.writable = True
+    def __init__(self, store_root: Path | None):
+        self.folder = Path(store_root or ".") / CACHE / f"webp-q{QUALITY}"
+        self.writable = store_root is not None
 
     def path(self, source: Path) -> Path | bytes:
         """The cached WebP of `source` (encoded now if no render encoded it before), or its bytes where
@@ -51,7 +51,7 @@ class Encoded:
         data = Path(source).read_bytes()
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         cached = self.folder / digest[:2] / f"{digest}{SUFFIX}"
-        if cached.is_file():
+        if self.writable and cached.is_file():
             return cached
         with Image.open(io.BytesIO(data)) as image:
             encoded = webp(image)

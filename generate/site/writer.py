@@ -23,7 +23,7 @@ class Writer:
 
     def __init__(self, docs: Path, encoded: Encoded | None = None):
         self.docs = docs
-        self.encoded = encoded  # where stored pictures' WebPs are cached (None: encoded on every render)
+        self.encoded = encoded or Encoded(None)  # where stored pictures' WebPs are cached (None: nowhere)
         self.written: set[str] = set()
 
     def write(self, relative: str, data: bytes | str) -> None:
@@ -40,15 +40,11 @@ class Writer:
         """A stored file at `relative`: hard-linked (no bytes copied) where the filesystem allows; a
         picture published under another format (`relative` ends in .webp) is its cached encoding."""
         if relative.endswith(SUFFIX) and source.suffix != SUFFIX:
-            if self.encoded is None:
-                with Image.open(source) as image:
-                    self.write(relative, webp(image))
+            published = self.encoded.path(source)
+            if isinstance(published, bytes):  # nowhere to cache it (no store, or a read-only one)
+                self.write(relative, published)
                 return
-            cached = self.encoded.path(source)
-            if isinstance(cached, bytes):  # a read-only store: nowhere to cache it
-                self.write(relative, cached)
-                return
-            source = cached
+            source = published
         path = self.docs / relative
         self.written.add(relative)
         if path.is_file() and path.samefile(source):
