@@ -210,7 +210,7 @@ def test_savings_measure_each_option_on_the_site(bench_site):
     rows = dict((option, (before, after)) for option, before, after in savings(root / "site"))
     twins = rows["JSON twins written compact"]
     assert twins[0] == twins[1] > 0  # the render already writes them compact
-    charts = rows["neuron pages' remaining inline SVG (axis tiles, figure panel) drawn in the browser"]
+    charts = rows["neuron pages' inline SVG (axis tiles, figure panel) drawn in the browser"]
     assert 0 < charts[1] < charts[0]
     assert not any(option.startswith("pictures published as PNG") for option in rows)  # published as WebP
     assert not [p for p in (root / "site" / "benchnet").rglob("img/*") if p.suffix in (".png", ".jpg")]
