@@ -207,11 +207,14 @@ def test_site_bytes_by_kind_counts_every_unit(bench_site):
 
 def test_savings_measure_each_option_on_the_site(bench_site):
     root, _ = bench_site
-    rows = dict((option, (before, after)) for option, before, after in savings(root / "site"))
+    rows = dict((option, (before, after)) for option, before, after, _ in savings(root / "site"))
     twins = rows["JSON twins written compact"]
     assert twins[0] == twins[1] > 0  # the render already writes them compact
     charts = rows["neuron pages' inline SVG (axis tiles, figure panel) drawn in the browser"]
-    assert 0 < charts[1] < charts[0]
+    shells = rows["neuron pages as thin shells: the theme's frame, the body drawn from the twin"]
+    assert 0 < shells[1] < charts[1] < charts[0] == shells[0]  # a shell drops the charts too
+    thumbs = rows["tile thumbnails: the feature visualization itself where it is no larger"]
+    assert thumbs[0] > 0 and thumbs[1] == 0  # the generated visualizations are no larger than a tile
     assert not any(option.startswith("pictures published as PNG") for option in rows)  # published as WebP
     assert not [p for p in (root / "site" / "benchnet").rglob("img/*") if p.suffix in (".png", ".jpg")]
 
