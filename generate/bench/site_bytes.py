@@ -95,9 +95,9 @@ def savings(site_dir: Path) -> list[tuple[str, int, int, str]]:
                  "pages"))
     thumbs = [(p, p.with_name(p.name.replace(".thumb.", ".positive."))) for p in site_dir.glob("*/*/img/*.thumb.*")]
     reused = [thumb for thumb, hero in thumbs if hero.is_file() and max(image_size(hero)) <= THUMB_PX]
-    rows.append(("tile thumbnails: the feature visualization itself where it is no larger", sum(
-        p.stat().st_size for p, _ in thumbs), sum(p.stat().st_size for p, _ in thumbs) - sum(
-        p.stat().st_size for p in reused), "thumbnails"))
+    thumb_bytes = sum(p.stat().st_size for p, _ in thumbs)
+    rows.append(("tile thumbnails: the feature visualization itself where it is no larger", thumb_bytes,
+                 thumb_bytes - sum(p.stat().st_size for p in reused), "thumbnails"))
     return rows
 
 

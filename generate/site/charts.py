@@ -25,8 +25,9 @@ def points(values: list[float], angles: list[float], x0: float, width: float, ba
     pairs = list(zip(angles, values))
     if pairs and len(pairs) == len(angles):
         pairs.append((pairs[0][0] + 360.0, pairs[0][1]))
-    drawn = hit_points([v for _, v in pairs], [a for a, _ in pairs], x0, width, base, height, lo, hi)
-    return " ".join(f"{p['x']},{p['y']}" for p in drawn)
+    span = (hi - lo) or 1.0
+    return " ".join(f"{x0 + width * float(a) / 360.0:.1f},{base - height * (finite_or(v, lo) - lo) / span:.1f}"
+                    for a, v in pairs)
 
 
 def rounded(value: Any, digits: int = 4) -> Any:
@@ -61,13 +62,14 @@ def heatmap(radii: list[float], rows: list[list[float]], thetas: list[float]) ->
             "peak": {"value": peak, "radius": radii[peak_row], "orientation": thetas[peak_col]}}
 
 
-def polar(title: str, drives: list[float], thetas: list[float], scale: float) -> dict:
+def polar(title: str, drives: list[float], thetas: list[float], scale: float, stimulus: dict | None = None) -> dict:
     """Drive by orientation on a polar plot (rings at the scale and half of it; drives below the blank
-    at the centre); its peak for the caption."""
+    at the centre), with the family's strongest stimulus in its corner; its peak for the caption."""
     best = max(range(len(drives)), key=lambda i: drives[i])
-    return {"spec": {"kind": "polar", "title": title, "drives": rounded(drives), "thetas": rounded(thetas),
-                     "scale": rounded(scale)},
-            "title": title, "peak": drives[best], "at": thetas[best]}
+    spec = {"kind": "polar", "title": title, "drives": rounded(drives), "thetas": rounded(thetas), "scale": rounded(scale)}
+    if stimulus:
+        spec["stimulus"] = {"href": stimulus["href"], "text": stimulus["text"], "drive": rounded(stimulus["drive"])}
+    return {"spec": spec, "title": title, "peak": drives[best], "at": thetas[best]}
 
 
 def bars(labels: list[str], values: list[float], fills: list[str | None] | None = None, unit: str = "σ",
@@ -137,12 +139,3 @@ def count_bars(rows: list[tuple[str, int, int | None]], width: int = 300) -> dic
                                + (f", random-init control {control}" if control is not None else "")})
     return {"items": items, "width": width, "height": len(rows) * (row_h + gap), "label_x": label_w - 6,
             "x0": label_w, "bar_h": row_h}
-
-
-def hit_points(values: list[float], angles: list[float], x0: float, width: float, base: float, height: float,
-               lo: float, hi: float) -> list[dict]:
-    """Where each value of a curve over the circle is drawn: one hover target per angle."""
-    span = (hi - lo) or 1.0
-    return [{"x": f"{x0 + width * float(a) / 360.0:.1f}",
-             "y": f"{base - height * (finite_or(v, lo) - lo) / span:.1f}", "angle": float(a), "value": v}
-            for a, v in zip(angles, values)]

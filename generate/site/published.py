@@ -42,16 +42,16 @@ class Encoded:
     written (read-only), nothing is cached: pictures are encoded on every render."""
 
     def __init__(self, store_root: Path | None):
-        self.folder = Path(store_root or ".") / CACHE / f"webp-q{QUALITY}"
-        self.writable = store_root is not None
+        self.folder = Path(store_root) / CACHE / f"webp-q{QUALITY}" if store_root is not None else None
+        self.writable = self.folder is not None  # until a write fails
 
     def path(self, source: Path) -> Path | bytes:
         """The cached WebP of `source` (encoded now if no render encoded it before), or its bytes where
         the cache cannot be written."""
         data = Path(source).read_bytes()
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        cached = self.folder / digest[:2] / f"{digest}{SUFFIX}"
-        if self.writable and cached.is_file():
+        cached = self.folder / digest[:2] / f"{digest}{SUFFIX}" if self.folder else None
+        if cached and cached.is_file():  # a read-only store still serves what an earlier render cached
             return cached
         with Image.open(io.BytesIO(data)) as image:
             encoded = webp(image)

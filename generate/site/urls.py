@@ -59,8 +59,9 @@ def feature_map(slug: str, layer_name: str, stored: str) -> str:
     return f"{slug}/{layer_name}/img/maps/{published_name(stored)}"
 
 
-def stimulus_strip(family_name: str) -> str:
-    return f"img/stimuli/{published_name(family_name + '.png')}"
+def stimulus_strip(stored: str) -> str:
+    """A stimulus family's strip on the gallery page, published from the stored file `stored`."""
+    return f"img/stimuli/{published_name(stored)}"
 
 
 def claims(page: str) -> str:

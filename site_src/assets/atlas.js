@@ -215,10 +215,6 @@
     return node;
   }
 
-  function number(value) {
-    return value === null || value === undefined || !isFinite(value) ? "n/a" : Number(value.toPrecision(3)).toString();
-  }
-
   function side(unit, twin, root, parent, colour) {
     var box = el("section", {"class": "atlas-compare-side " + colour}, parent);
     var heading = el("h2", {}, box);
@@ -229,7 +225,7 @@
     if (fv) el("img", {src: folder + fv.files[0], width: 192, height: 192, alt: "feature visualization", "class": "atlas-fv"}, box);
     var strip = el("div", {"class": "atlas-compare-examples"}, box);
     (twin.exemplars || []).slice(0, 6).forEach(function (ex) {
-      el("img", {src: folder + ex.file, width: 72, height: 72, alt: ex.source, title: ex.source + ": " + number(ex.activation)}, strip);
+      el("img", {src: folder + ex.file, width: 72, height: 72, alt: ex.source, title: ex.source + ": " + fmt(ex.activation)}, strip);
     });
   }
 
@@ -259,8 +255,8 @@
     [0, 90, 180, 270, 360].forEach(function (t) {
       el("text", {x: x(t), y: base + 14, "text-anchor": "middle"}, svg, SVG).textContent = t + "°";
     });
-    el("text", {x: x0 - 4, y: top + 8, "text-anchor": "end"}, svg, SVG).textContent = number(hi);
-    el("text", {x: x0 - 4, y: base, "text-anchor": "end"}, svg, SVG).textContent = number(lo);
+    el("text", {x: x0 - 4, y: top + 8, "text-anchor": "end"}, svg, SVG).textContent = fmt(hi);
+    el("text", {x: x0 - 4, y: base, "text-anchor": "end"}, svg, SVG).textContent = fmt(lo);
     el("text", {x: x0 + w / 2, y: base + 32, "text-anchor": "middle"}, svg, SVG).textContent = key.replace("_", "-") + " orientation; drive in σ";
     curves.forEach(function (c, i) {
       if (!c) return;
@@ -271,7 +267,7 @@
       el("polyline", {"class": "tuning " + COLOURS[i], points: pts.join(" ")}, svg, SVG);
       c.angles.forEach(function (a, j) {
         el("circle", {"class": "hit " + COLOURS[i], cx: x(a), cy: y(c.values[j]), r: 3,
-                      "data-tip": c.label + ", " + key.replace("_", "-") + " at " + a + "°: " + number(c.values[j]) + " σ"}, svg, SVG);
+                      "data-tip": c.label + ", " + key.replace("_", "-") + " at " + a + "°: " + fmt(c.values[j]) + " σ"}, svg, SVG);
       });
     });
     svg.setAttribute("tabindex", "0");
@@ -355,14 +351,15 @@
     svg.setAttribute("width", width);
     svg.setAttribute("height", height);
   }
-  /* Points of a curve over the circle: the first value repeated at 360° to close it. */
-  function circlePoints(values, angles, x0, width, base, height, lo, hi, close) {
-    var span = (hi - lo) || 1, pts = [];
-    angles.forEach(function (a, i) { pts.push([r1(x0 + width * a / 360), r1(base - height * (finite(values[i], lo) - lo) / span)]); });
-    if (close && pts.length && values.length === angles.length) {
-      pts.push([r1(x0 + width * (angles[0] + 360) / 360), pts[0][1]]);
-    }
-    return pts;
+  /* A curve over the circle in frame f: its points (one per angle: the hover targets) and its line,
+     closed by the first value repeated at 360°. */
+  function circleCurve(values, angles, f, lo, hi) {
+    var span = (hi - lo) || 1, pts = angles.map(function (a, i) {
+      return [r1(f.x0 + f.w * a / 360), r1(f.base - f.h * (finite(values[i], lo) - lo) / span)];
+    });
+    var line = pts.slice();
+    if (pts.length && values.length === angles.length) line.push([r1(f.x0 + f.w * (angles[0] + 360) / 360), pts[0][1]]);
+    return {points: pts, line: joined(line)};
   }
   function joined(pts) { return pts.map(function (p) { return p[0] + "," + p[1]; }).join(" "); }
 
@@ -472,13 +469,14 @@
       var mid = f.top + f.h / 2;
       el("text", {x: 12, y: mid, "text-anchor": "middle", transform: "rotate(-90 12 " + mid + ")"}, svg, SVG).textContent = "activation";
       c.curves.forEach(function (curve, i) {
-        mark("polyline", {"class": "thin", points: joined(circlePoints(curve, c.angles, f.x0, f.w, f.base, f.h, c.lo, c.hi, true))}, svg,
+        mark("polyline", {"class": "thin", points: circleCurve(curve, c.angles, f, c.lo, c.hi).line}, svg,
              "example " + (i + 1) + ": peak " + fmt(c.peaks[i][0]) + " at " + deg(c.peaks[i][1]));
       });
       if (c.average.length) {
-        mark("polyline", {"class": "avg", points: joined(circlePoints(c.average, c.angles, f.x0, f.w, f.base, f.h, c.lo, c.hi, true))}, svg,
+        var average = circleCurve(c.average, c.angles, f, c.lo, c.hi);
+        mark("polyline", {"class": "avg", points: average.line}, svg,
              "average of the " + n + " examples: " + fmt(c.average[0]) + " unrotated, peak " + fmt(Math.max.apply(null, c.average)));
-        circlePoints(c.average, c.angles, f.x0, f.w, f.base, f.h, c.lo, c.hi, false).forEach(function (p, i) {
+        average.points.forEach(function (p, i) {
           mark("circle", {"class": "hit", cx: p[0], cy: p[1], r: 3}, svg,
                "turned " + deg(c.angles[i]) + ": " + fmt(c.average[i]) + " (average of the " + n + " examples)");
         });
@@ -491,9 +489,10 @@
       label(f.x0 - 4, f.top + 8, "1", svg, "end");
       label(f.x0 - 4, half + 4, "0.5", svg, "end");
       label(f.x0 - 4, f.base, "0", svg, "end");
-      mark("polyline", {"class": "tuning", points: joined(circlePoints(c.tuning, c.angles, f.x0, f.w, f.base, f.h, 0, 1, true))}, svg,
+      var tuning = circleCurve(c.tuning, c.angles, f, 0, 1);
+      mark("polyline", {"class": "tuning", points: tuning.line}, svg,
            "joint tuning over " + c.anchors + " other member" + (c.anchors !== 1 ? "s" : "") + "; peak at " + deg(c.rotation));
-      circlePoints(c.tuning, c.angles, f.x0, f.w, f.base, f.h, 0, 1, false).forEach(function (p, i) {
+      tuning.points.forEach(function (p, i) {
         mark("circle", {"class": "hit", cx: p[0], cy: p[1], r: 3}, svg, "feature at " + deg(c.angles[i]) + ": " + fmt(c.tuning[i]) + " of the peak");
       });
       [["mark-synth", c.synthetic_marks, "synthetic preferred orientation " + deg(c.synthetic), 0, "synthetic " + deg(c.synthetic)],

@@ -28,10 +28,10 @@ def stimuli_page(site: Site) -> PageView:
             png = folder / f"{name}.png"
             if not png.is_file():
                 continue
-            copies[urls.stimulus_strip(name)] = png
+            copies[urls.stimulus_strip(png.name)] = png
             width, height = image_size(png)
             text = family_text(name, site.battery) if site.battery else ""
-            strips.append({"title": family_title(name), "href": page.link(urls.stimulus_strip(name)), "width": width,
+            strips.append({"title": family_title(name), "href": page.link(urls.stimulus_strip(png.name)), "width": width,
                            "height": height, "count": counts.get(name), "caption": text[:1].upper() + text[1:]})
     return PageView(urls.STIMULI, "stimuli.md.j2", {"strips": strips, "families_href": page.link(urls.FAMILIES)},
                     copies=copies)

@@ -74,12 +74,7 @@ def _polar(summary: TuningSummary, stimuli: dict[str, dict]) -> tuple[list[dict]
               for key in POLAR if (values := summary.orientation_tuning.get(key))}
     peaks = [max(values) for values in curves.values()]
     scale = max(peaks + [0.0]) or 1.0
-    plots = [charts.polar(POLAR[key], values, thetas, scale) for key, values in curves.items()]
-    for plot, key in zip(plots, curves):
-        if key in stimuli:  # the family's strongest stimulus, in the plot's corner
-            best = stimuli[key]
-            plot["spec"]["stimulus"] = {"href": best["href"], "text": best["text"], "drive": charts.rounded(best["drive"])}
-    return plots, scale
+    return [charts.polar(POLAR[key], values, thetas, scale, stimuli.get(key)) for key, values in curves.items()], scale
 
 
 def _hue(hue: HueTuning) -> dict | None:
