@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from PIL import Image
@@ -108,6 +109,8 @@ def test_hover_and_focus_on_a_tuning_curve_show_its_values(browser, server):
     assert page.url.endswith(NEURON)  # arrows inside a chart step through it, not through the atlas
     stimulus = page.locator(".atlas-polar image.atlas-stimulus").first
     assert stimulus.count() and "strongest" in stimulus.get_attribute("data-tip")
+    href = stimulus.get_attribute("href")  # the battery's picture, drawn once for the whole site
+    assert "/img/stimuli/battery/" in href and page.request.get(urljoin(page.url, href)).status == 200
     assert not problems, problems
     page.close()
 

@@ -58,7 +58,7 @@ def test_pages_name_the_dataset_never_a_folder_of_the_build_machine(tmp_path):
     manifest["overrides"] = {"--dataset": str(private)}
     site = render_and_build(tmp_path, manifest)
     for path in site.rglob("*"):
-        if path.suffix in (".html", ".json", ".bib", ".xml", ".js"):
+        if path.suffix in (".html", ".json", ".bib", ".xml", ".js", ".yaml"):
             assert str(tmp_path) not in path.read_text(), path
     methods = _text((site / "methods" / "index.html").read_text())
     assert "Dataset: imagenet-sample (120 of 1000 images, evenly spaced) : 120 images used, 3 skipped (2 truncated, " \
@@ -66,8 +66,11 @@ def test_pages_name_the_dataset_never_a_folder_of_the_build_machine(tmp_path):
     assert f"archive SHA-256 {'9' * 64}" in methods and "https://example.org/imagenette.tgz" in methods
     neuron = _text((site / "tiny-net" / "mid.conv" / "1" / "index.html").read_text())
     assert f"archive SHA-256 {'9' * 64}" in neuron  # the Reproduce block
-    assert "--config mine.yaml --dataset …/imagenet-sample" in neuron and "weights: […/w.pth]" not in neuron
-    assert "…/w.pth" in neuron and "…/store" in neuron  # the config, its folders shortened
+    assert "--config mine.yaml --dataset …/imagenet-sample" in neuron and "The config file as it was run: mine.yaml" in neuron
+    config = (site / "config.yaml").read_text()  # one copy for every page, linked from each
+    assert "…/w.pth" in config and "…/store" in config and "weights: […/w.pth]" not in config  # folders shortened
+    html = (site / "tiny-net" / "mid.conv" / "1" / "index.html").read_text()
+    assert 'href="../../../config.yaml"' in html
 
 
 def test_an_atlas_on_the_packaged_photos_says_so_on_every_page(tmp_path):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
 import markdown
@@ -23,12 +24,16 @@ from PIL import Image
 from generate import site
 from generate.bench.site import SEARCH_INDEX, PeakMemory, SiteRun, resident_kb, report
 from generate.bench.site_bytes import bytes_by_kind, savings
+from generate.analysis.stimuli import battery
 from generate.bench.site_records import generate_store
+from generate.config import BatteryParams
+from generate.records import UnitRef
 from generate.site.environment import environment
 from generate.site.hooks import BODY_MARKER, compact, headings, sidecar
 from generate.site import published
 from generate.site.published import Encoded, published_name
-from generate.site.writer import Writer
+from generate.site.views.neuron import _tile_picture
+from generate.site.writer import THUMB_PX, Writer
 from generate.store.stage_store import StoreWriteError
 from tests.conftest import DRAWN_CHARTS, chart_tips, chromium, serve, watched_page
 
@@ -200,8 +205,9 @@ def test_site_bytes_by_kind_counts_every_unit(bench_site):
     sizes, units = bytes_by_kind(root / "site")
     assert units == PAGES
     for kind in ("neuron page (HTML)", "neuron JSON twin", "exemplar crops", "exemplar heatmaps",
-                 "feature visualization", "tile thumbnails", "search index", "theme assets"):
+                 "feature visualization", "stimulus pictures", "search index", "theme assets"):
         assert sizes[kind] > 0, kind
+    assert not sizes["tile thumbnails"] and not sizes["preferred stimuli (per unit, before they were shared)"]
     assert sum(sizes.values()) == sum(p.stat().st_size for p in (root / "site").rglob("*") if p.is_file())
 
 
@@ -213,8 +219,6 @@ def test_savings_measure_each_option_on_the_site(bench_site):
     charts = rows["neuron pages' inline SVG (axis tiles, figure panel) drawn in the browser"]
     shells = rows["neuron pages as thin shells: the theme's frame, the body drawn from the twin"]
     assert 0 < shells[1] < charts[1] < charts[0] == shells[0]  # a shell drops the charts too
-    thumbs = rows["tile thumbnails: the feature visualization itself where it is no larger"]
-    assert thumbs[0] > 0 and thumbs[1] == 0  # the generated visualizations are no larger than a tile
     assert not any(option.startswith("pictures published as PNG") for option in rows)  # published as WebP
     assert not [p for p in (root / "site" / "benchnet").rglob("img/*") if p.suffix in (".png", ".jpg")]
 
@@ -325,3 +329,24 @@ def test_peak_memory_counts_the_render_workers_too():
         alone = resident_kb(os.getpid())
         subprocess.run([sys.executable, "-c", child], check=True)
     assert memory.peak_kb >= alone + 190_000  # the child's 200 MB, counted with this process
+
+
+def test_tiles_show_the_feature_visualization_itself_where_it_is_no_larger_than_a_tile(bench_site, tmp_path):
+    root, manifest = bench_site
+    layer = manifest.models[0].layers[0].name
+    tiles = (root / "site" / "benchnet" / layer / "index.html").read_text()
+    assert 'src="img/3.positive.webp"' in tiles and ".thumb." not in tiles
+    assert not list((root / "site").rglob("*.thumb.*"))
+    vis = SimpleNamespace(positive=SimpleNamespace(files=["3.positive.png"]))
+    ref = UnitRef("m", "l", 3)
+    Image.new("RGB", (THUMB_PX, THUMB_PX)).save(tmp_path / "3.positive.png")
+    assert _tile_picture(ref, vis, tmp_path) == ("m/l/img/3.positive.webp", {})
+    Image.new("RGB", (THUMB_PX + 1, THUMB_PX + 1)).save(tmp_path / "3.positive.png")  # larger: shrunk for tiles
+    assert _tile_picture(ref, vis, tmp_path) == (ref.thumb_url, {ref.thumb_url: tmp_path / "3.positive.png"})
+
+
+def test_the_battery_is_drawn_once_for_the_site(bench_site):
+    root, _ = bench_site
+    drawn = sorted((root / "site" / "img" / "stimuli" / "battery").glob("*.webp"))
+    assert len(drawn) == len(battery(BatteryParams())) and all(p.stat().st_size for p in drawn)
+    assert not list((root / "site" / "benchnet").rglob("*.stim*"))

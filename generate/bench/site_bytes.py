@@ -1,17 +1,21 @@
 """What a built site weighs per unit, by kind of file, and what a full atlas would weigh: GitHub Pages
-refuses published sites over 1 GB."""
+supports published sites up to 1 GB, and actions/deploy-pages checks the artifact it deploys (the
+site as a tar, zipped) against that limit."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tarfile
+import zlib
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 from PIL import Image
 
 from generate.site.published import ENCODED, QUALITY, webp
-from generate.site.writer import THUMB_PX, image_size
 
 LITE0_UNITS = 21_008  # configs/full.yaml: every hookable layer of EfficientNet-Lite0
 INCEPTION_UNITS = 1_056  # configs/published.yaml: InceptionV1 conv2d0 to mixed3b
@@ -26,13 +30,18 @@ KINDS = (
     ("moderate examples", r"/img/\d+\.mod\d+\.(jpg|webp)$"),
     ("feature visualization", r"/img/\d+\.positive\.(png|jpg|webp)$"),
     ("feature visualization seeds", r"/img/\d+\.seed\d+\.(png|jpg|webp)$"),
-    ("preferred stimuli", r"/img/\d+\.stim\d+\.(png|webp)$"),
+    ("preferred stimuli (per unit, before they were shared)", r"/img/\d+\.stim\d+\.(png|webp)$"),
+    ("stimulus pictures", r"^img/stimuli/"),
     ("tile thumbnails", r"/img/\d+\.thumb\.(jpg|webp)$"),
     ("layer activation maps", r"/img/maps/"),
     ("search index", r"^search/"),
     ("theme assets", r"^assets/"),
     ("other pages and files", r""),
 )
+
+
+def _kind(relative: str) -> str:
+    return next(name for name, pattern in KINDS if re.search(pattern, relative))
 
 
 def bytes_by_kind(site_dir: Path) -> tuple[Counter, int]:
@@ -43,22 +52,57 @@ def bytes_by_kind(site_dir: Path) -> tuple[Counter, int]:
         if not path.is_file():
             continue
         relative = path.relative_to(site_dir).as_posix()
-        kind = next(name for name, pattern in KINDS if re.search(pattern, relative))
+        kind = _kind(relative)
         sizes[kind] += path.stat().st_size
         units += kind == KINDS[0][0]
     return sizes, units
 
 
-FIXED = ("theme assets", "other pages and files")  # one per site, whatever its number of units
+FIXED = ("theme assets", "stimulus pictures", "other pages and files")  # one per site, whatever its number of units
 
 
-def projection(per_unit: float, fixed: float = 0.0) -> str:
+def projection(per_unit: float, fixed: float = 0.0, measure: str = "on disk") -> str:
     """The size of a full Lite0 atlas beside the published InceptionV1 layers at `per_unit` bytes
-    (plus `fixed` bytes for the whole site)."""
+    (plus `fixed` bytes for the whole site), `measure` saying which bytes."""
     total = fixed + per_unit * (LITE0_UNITS + INCEPTION_UNITS)
     verdict = "under" if total < PAGES_LIMIT_BYTES else "OVER"
-    return (f"projected: full Lite0 ({LITE0_UNITS:,} units) + InceptionV1 conv2d0-mixed3b ({INCEPTION_UNITS:,}) "
-            f"= {total / 2**30:.2f} GB at {per_unit / 1024:.1f} KB per unit ({verdict} the 1 GB GitHub Pages limit)")
+    return (f"projected {measure}: full Lite0 ({LITE0_UNITS:,} units) + InceptionV1 conv2d0-mixed3b "
+            f"({INCEPTION_UNITS:,}) = {total / 2**30:.2f} GB at {per_unit / 1024:.1f} KB per unit ({verdict} 1 GB)")
+
+
+class _Deflated(io.RawIOBase):
+    """A write-only stream that counts the bytes its input deflates to."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.compressor, self.size = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.size += len(self.compressor.compress(bytes(data)))
+        return len(data)
+
+    def finish(self) -> int:
+        self.size += len(self.compressor.flush())
+        return self.size
+
+
+ARTIFACT_LEVEL = 6  # actions/upload-artifact v4's default compression level
+
+
+def deployed_bytes(site_dir: Path, include: Callable[[str], bool] = lambda relative: True) -> int:
+    """Bytes of the artifact GitHub's Pages workflow deploys, for the files `include` accepts: the site
+    as a tar with every link dereferenced (actions/upload-pages-artifact), zipped at deflate level 6
+    (actions/upload-artifact v4); actions/deploy-pages checks this size against 1 GB."""
+    sink = _Deflated(ARTIFACT_LEVEL)
+    with tarfile.open(fileobj=sink, mode="w|", dereference=True, format=tarfile.GNU_FORMAT) as tar:
+        for path in sorted(Path(site_dir).rglob("*")):
+            relative = path.relative_to(site_dir).as_posix()
+            if path.is_file() and include(relative):
+                tar.add(path, arcname=relative, recursive=False)
+    return sink.finish()
 
 
 def _recoded(paths: list[Path]) -> int:
@@ -93,11 +137,6 @@ def savings(site_dir: Path) -> list[tuple[str, int, int, str]]:
     body = sum(len(match.encode()) for text in texts for match in article.findall(text))
     rows.append(("neuron pages as thin shells: the theme's frame, the body drawn from the twin", html, html - body,
                  "pages"))
-    thumbs = [(p, p.with_name(p.name.replace(".thumb.", ".positive."))) for p in site_dir.glob("*/*/img/*.thumb.*")]
-    reused = [thumb for thumb, hero in thumbs if hero.is_file() and max(image_size(hero)) <= THUMB_PX]
-    thumb_bytes = sum(p.stat().st_size for p, _ in thumbs)
-    rows.append(("tile thumbnails: the feature visualization itself where it is no larger", thumb_bytes,
-                 thumb_bytes - sum(p.stat().st_size for p in reused), "thumbnails"))
     return rows
 
 
@@ -115,6 +154,12 @@ def report(site_dir: Path) -> None:
     print(f"per unit, without the site's fixed {fixed / 1e6:.1f} MB ({', '.join(FIXED)}): "
           f"{(total - fixed) / units / 1024:.1f} KB")
     print(projection((total - fixed) / units, fixed))
+    deployed = deployed_bytes(site_dir)
+    deployed_fixed = deployed_bytes(site_dir, lambda relative: _kind(relative) in FIXED)
+    print(f"deployed artifact (tar, zipped at level {ARTIFACT_LEVEL}, as GitHub's Pages actions upload it): "
+          f"{deployed / 1e6:.1f} MB, {(deployed - deployed_fixed) / units / 1024:.1f} KB per unit without the "
+          f"fixed {deployed_fixed / 1e6:.1f} MB")
+    print(projection((deployed - deployed_fixed) / units, deployed_fixed, "deployed"))
     cuts: dict[str, int] = {}  # per thing cut, the largest saving of the options on it
     print(f"{'what each option saves, measured on this site':<78} {'KB/unit before':>14} {'after':>7}")
     for option, before, after, cut in savings(site_dir):

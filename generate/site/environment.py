@@ -5,15 +5,11 @@ from __future__ import annotations
 import html
 import json
 import re
-from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markdown.extensions.toc import slugify
 from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
 
 from generate.analysis.text import degrees, number
 from generate.config import REPO_ROOT
@@ -57,19 +53,12 @@ def fenced(text: str, language: str = "", indent: int = 0) -> Markup:
     return Markup("\n".join(pad + line if line else line for line in block.split("\n")))
 
 
-@lru_cache(maxsize=64)  # the config and the command are the same on every neuron page
-def code_block(text: str, language: str) -> Markup:
-    """A highlighted code block as Markdown's fenced code (pymdownx.highlight) writes it, for pages
-    rendered straight to HTML."""
-    return Markup(highlight(text.rstrip() + "\n", _lexer(language), FORMATTER).rstrip())
-
-
-FORMATTER = HtmlFormatter(wrapcode=True)
-
-
-@lru_cache(maxsize=None)
-def _lexer(language: str):
-    return get_lexer_by_name(language)  # a search of Pygments' plugins: once per language
+def code_block(text: str) -> Markup:
+    """A code block in the theme's markup (as Markdown's fenced code writes it, so the copy button
+    works) for pages rendered straight to HTML; not coloured: a citation and one command, thousands
+    of times over, are lighter without a span per token."""
+    return Markup(f'<div class="highlight"><pre><span></span><code>{html.escape(text.rstrip(), quote=False)}'
+                  f'</code></pre></div>')
 
 
 def heading_id(text: Any) -> str:

@@ -146,10 +146,12 @@ def render(manifest: Manifest, store_root: Path, docs: Path = DEFAULT_DOCS, prog
         _write(env, writer, survey_page(site, entry))
     variations = [(v, census([reader.model_results(v.model)]).models[0]) for v in manifest.variations]
     report = claims.report(site.census, site.judge(), reader.matches(manifest), variations)
+    if site.manifest.config_text:
+        writer.write(urls.CONFIG_FILE, site.manifest.config_text)
     writer.write(urls.CLAIMS_JSON, json.dumps(to_jsonable(report.claims_json()), indent=1))
     if report.calibration:
         writer.write(urls.CALIBRATION_JSON, json.dumps(report.calibration.to_json(), indent=1))
-    thumbs = {cell.ref.thumb_url for cells in layer_cells.values() for cell in cells if cell.has_thumb}
+    thumbs = {cell.ref.page_source: cell.thumb for cells in layer_cells.values() for cell in cells if cell.thumb}
     pages = [model_page(site, entry, report, layer_cells) for entry in site.census.models]
     pages += [family_page(site, name, members.get(name, [])) for name in site.census.families]
     pages += [families_index(site), stimuli_page(site), home_page(site, report, layer_cells), models_page(site),

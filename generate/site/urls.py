@@ -13,7 +13,7 @@ import re
 from urllib.parse import urlencode
 
 from generate.records import UnitRef
-from generate.site.published import published_name
+from generate.site.published import SUFFIX, published_name
 
 HOME = "index.md"
 METHODS = "methods.md"
@@ -25,6 +25,7 @@ CURVE_UNITS = "claims/curve-units.md"  # the contact sheet of curve units, besid
 COMPARE = "compare.md"  # two units side by side: compare/?a=MODEL/LAYER/UNIT&b=MODEL/LAYER/UNIT
 COMPARE_UNITS = "compare/units.json"  # every unit of the atlas, for the compare page's pickers
 CLAIMS_JSON = "claims/claims.json"  # every number of the claims pages, machine-readable
+CONFIG_FILE = "config.yaml"  # the config the atlas was computed from, as run: one copy for every page
 CALIBRATION_JSON = "calibration.json"  # the instrument's calibration on planted ground truth
 
 
@@ -62,6 +63,12 @@ def feature_map(slug: str, layer_name: str, stored: str) -> str:
 def stimulus_strip(stored: str) -> str:
     """A stimulus family's strip on the gallery page, published from the stored file `stored`."""
     return f"img/stimuli/{published_name(stored)}"
+
+
+def battery_stimulus(index: int) -> str:
+    """Stimulus `index` of the battery, drawn once for the whole site (neuron pages show the ones that
+    drove each unit most)."""
+    return f"img/stimuli/battery/{index}{SUFFIX}"
 
 
 def claims(page: str) -> str:
@@ -123,9 +130,9 @@ class Links:
     """Links from one page: `page.link(target)` for Markdown, `page.html_link(target)` for raw HTML.
     A page rendered straight to HTML (`html=True`: neuron pages) gets raw-HTML links from `link` too."""
 
-    def __init__(self, source: str, thumbs: set[str] | None = None, html: bool = False):
+    def __init__(self, source: str, thumbs: dict[str, str] | None = None, html: bool = False):
         self.source = source
-        self.thumbs = thumbs  # the thumbnails the site has, where known (a partial store lacks some)
+        self.thumbs = thumbs or {}  # each unit page's tile picture (units without one have none)
         self.html = html
 
     def link(self, target: str, anchor: str = "") -> str:
@@ -144,7 +151,6 @@ class Links:
         return self.link(ref.page_source)
 
     def thumb(self, ref: UnitRef) -> str | None:
-        """The unit's thumbnail, or None where the site has none (no feature visualization stored)."""
-        if self.thumbs is not None and ref.thumb_url not in self.thumbs:
-            return None
-        return self.link(ref.thumb_url)
+        """The unit's tile picture, or None where the site has none (no feature visualization stored)."""
+        tile = self.thumbs.get(ref.page_source)
+        return self.link(tile) if tile else None

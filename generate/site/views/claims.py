@@ -144,8 +144,8 @@ def _sensitivity(report: Report) -> dict | None:
     return {"sens": sens, "rows": rows, "threshold_percent": int(round(100 * sens.threshold, 0))}
 
 
-def claims_pages(report: Report, thumbs: set[str]) -> list[PageView]:
-    """The claims pages; `thumbs`: the unit thumbnails the site has."""
+def claims_pages(report: Report, thumbs: dict[str, str]) -> list[PageView]:
+    """The claims pages; `thumbs`: each unit page's tile picture (urls.Links)."""
     pages = []
     for name in urls.CLAIMS:
         source = urls.claims(name)

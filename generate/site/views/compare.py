@@ -13,7 +13,7 @@ from generate.site.views.neuron import Cell
 
 def _unit(cell: Cell, model: str) -> dict:
     return {"id": urls.unit_id(cell.ref), "model": model, "label": cell.family.label if cell.family else None,
-            "twin": cell.ref.json_url, "page": cell.ref.page_url, "thumb": cell.ref.thumb_url if cell.has_thumb else None}
+            "twin": cell.ref.json_url, "page": cell.ref.page_url, "thumb": cell.thumb}
 
 
 def compare_page(site: Site, cells: dict[tuple[str, str], list[Cell]]) -> PageView:

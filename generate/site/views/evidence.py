@@ -22,7 +22,6 @@ class Pictures:
     ref: UnitRef
     page: urls.Links
     copies: dict[str, Path] = field(default_factory=dict)
-    drawn: dict[str, bytes] = field(default_factory=dict)  # pictures made while rendering (stimuli)
     targets: dict[str, str] = field(default_factory=dict)  # link from the page -> path in the site
 
     def add(self, source: Path, name: str) -> str:
@@ -37,12 +36,6 @@ class Pictures:
     def twin(self, link: str) -> str:
         """A picture `add` linked from the page, as the unit's JSON twin names it: relative to the twin."""
         return posixpath.relpath(self.targets[link], posixpath.dirname(self.ref.json_url))
-
-    def draw(self, data: bytes, name: str) -> str:
-        """Write a picture made for the page next to it; returns its link from raw HTML on the page."""
-        target = urls.unit_picture(self.ref, name)
-        self.drawn[target] = data
-        return self.page.asset(target)
 
 
 def _overlays(images: list[dict], rows: list[dict], expected: float | None, period: float | None) -> list[dict]:

@@ -22,7 +22,7 @@ def _sentence(text: str) -> str:
 def _tile(cell: Cell, name: str, page: urls.Links) -> dict:
     family = cell.family
     orientation = f" · {degrees(family.orientation)}" if family.preferred and family.orientation is not None else ""
-    return {"href": page.unit(cell.ref), "thumb": page.thumb(cell.ref) if cell.has_thumb else None,
+    return {"href": page.unit(cell.ref), "thumb": page.link(cell.thumb) if cell.thumb else None,
             "alt": f"unit {cell.ref.unit} of {cell.ref.layer}", "label": f"unit {cell.ref.unit}",
             "small": f"{number(family.score)} σ{orientation}", "slug": urls.family_slug(name),
             "tip": f"unit {cell.ref.unit}: {name}, score {number(family.score)} σ"

@@ -7,6 +7,7 @@ from generate.analysis.stimuli import FAMILY_ORDER, battery_counts, family_text,
 from generate.site import urls
 from generate.site.views import PageView
 from generate.site.views.context import Site
+from generate.site.views.stimulus import drawings
 from generate.site.writer import image_size
 
 
@@ -33,5 +34,7 @@ def stimuli_page(site: Site) -> PageView:
             text = family_text(name, site.battery) if site.battery else ""
             strips.append({"title": family_title(name), "href": page.link(urls.stimulus_strip(png.name)), "width": width,
                            "height": height, "count": counts.get(name), "caption": text[:1].upper() + text[1:]})
+    drawn = {urls.battery_stimulus(index): picture for index, picture in enumerate(drawings(site.battery))} \
+        if site.battery else {}
     return PageView(urls.STIMULI, "stimuli.md.j2", {"strips": strips, "families_href": page.link(urls.FAMILIES)},
-                    copies=copies)
+                    copies=copies, files=drawn)

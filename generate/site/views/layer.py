@@ -27,7 +27,7 @@ def tip(cell: Cell) -> str:
 
 
 def layer_tile(cell: Cell, slug: str, page: urls.Links) -> dict:
-    return {"href": page.unit(cell.ref), "thumb": page.thumb(cell.ref) if cell.has_thumb else None,
+    return {"href": page.unit(cell.ref), "thumb": page.link(cell.thumb) if cell.thumb else None,
             "alt": f"unit {cell.ref.unit}", "label": cell.ref.unit, "tip": tip(cell), "slug": slug,
             "small": f"{number(cell.family.score)} σ" if cell.family else ""}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from generate.analysis.census import LayerCensus
 from generate.records import (DatasetRecord, FamilyLabel, FeatureVisRecord, LayerManifest, ModelManifest, Stats,
@@ -18,7 +19,8 @@ from generate.site.views.evidence import Pictures, examples, featurevis, seed_pi
 from generate.site.views.hero import hero
 from generate.site.views.panel import bibtex, panel
 from generate.site.views.rotation import rotation_section, verdict_rows
-from generate.site.views.stimulus import drawing, strongest
+from generate.site.views.stimulus import strongest
+from generate.site.writer import THUMB_PX, image_size
 from generate.site.views.tuning import POLAR, main_curve, preferred_text, tuning_section
 
 MICROSCOPE_IMAGES = 50_000  # OpenAI Microscope's dataset examples come from the ImageNet validation set
@@ -32,7 +34,7 @@ class Cell:
     """A unit as layer and family pages show it: a tile linking to its page."""
 
     ref: UnitRef
-    has_thumb: bool
+    thumb: str | None  # its tile picture in the site (None: no feature visualization stored)
     stats: Stats | None
     family: FamilyLabel | None
     preferred: str
@@ -109,7 +111,9 @@ def _reproduce(site: Site, page: urls.Links) -> dict:
     manifest = site.manifest
     overrides = " ".join(f"{key} {value}" for key, value in manifest.overrides.items())
     command = f"python -m generate atlas --config {manifest.config}" + (f" {overrides}" if overrides else "")
-    return {"command": command, "methods_href": page.link(urls.METHODS)}
+    return {"command": command, "methods_href": page.link(urls.METHODS),
+            "config_href": page.asset(urls.CONFIG_FILE) if manifest.config_text else None,
+            "config_name": posixpath.basename(manifest.config)}
 
 
 def _twin(site: Site, model: ModelManifest, layer: LayerManifest, ref: UnitRef, parts: dict) -> str:
@@ -126,15 +130,23 @@ def _twin(site: Site, model: ModelManifest, layer: LayerManifest, ref: UnitRef, 
     return json.dumps(rounded(to_jsonable(record), TWIN_DIGITS), separators=(",", ":"), ensure_ascii=False)
 
 
-def _stimuli(synthetic: SyntheticRecord | None, site: Site, pictures: Pictures) -> dict[str, dict]:
-    """The strongest stimuli (generate/site/views/stimulus.py), drawn next to the page."""
-    out, drawn = {}, {}
-    for key, best in strongest(synthetic, site.battery).items():
-        index = best["index"]
-        if index not in drawn:
-            drawn[index] = pictures.draw(drawing(best["stimulus"], site.battery), f"{pictures.ref.unit}.stim{index}.png")
-        out[key] = {**best, "href": drawn[index]}
-    return out
+def _tile_picture(ref: UnitRef, vis: FeatureVisRecord | None, folder: Path | None) -> tuple[str | None, dict]:
+    """The unit's tile picture on layer, family and claims pages, and the thumbnail to make for it:
+    the feature visualization itself where it is no larger than a thumbnail (a second, identical
+    file would only add bytes to the published site)."""
+    if not vis or not folder:
+        return None, {}
+    source = folder / vis.positive.files[0]
+    if source.is_file() and max(image_size(source)) <= THUMB_PX:
+        return urls.unit_picture(ref, vis.positive.files[0]), {}
+    return ref.thumb_url, {ref.thumb_url: source}
+
+
+def _stimuli(synthetic: SyntheticRecord | None, site: Site, page: urls.Links) -> dict[str, dict]:
+    """The strongest stimuli (generate/site/views/stimulus.py), linked to the battery's pictures that
+    the Stimuli page publishes once for the whole site."""
+    return {key: {**best, "href": page.asset(urls.battery_stimulus(best["index"]))}
+            for key, best in strongest(synthetic, site.battery).items()}
 
 
 def _panel(site: Site, ref: UnitRef, parts: dict, cite: dict) -> dict:
@@ -168,7 +180,7 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
     seeds = seed_pictures(reader, layer, pictures)
     fv, fv_twin = featurevis(vis, fv_folder, seeds, stats, verdicts, pictures)
     shown, strong, moderate = examples(data, reader.folder(layer, "dataset"), verdicts, site.moderate_band(), pictures)
-    stimuli = _stimuli(synthetic, site, pictures)
+    stimuli = _stimuli(synthetic, site, page)
     cite = _cite(site, model, ref, page)
     neuron_seed = site.manifest.featurevis.get("seed", 0)
     context = {
@@ -187,14 +199,14 @@ def neuron_page(site: Site, model: ModelManifest, layer: LayerManifest, census: 
         "panel": _panel(site, ref, {"synthetic": synthetic, "fv": fv, "examples": shown, "preferred": preferred,
                                     "stimuli": stimuli}, cite),
     }
-    thumbnails = {ref.thumb_url: fv_folder / vis.positive.files[0]} if vis and fv_folder else {}
+    thumb, thumbnails = _tile_picture(ref, vis, fv_folder)
     twin = _twin(site, model, layer, ref, {"featurevis": fv_twin, "exemplars": strong, "moderate": moderate,
                                            "stats": stats, "synthetic": synthetic, "rotation": rotation,
                                            "verdicts": verdicts})
     view = PageView(ref.page_source, "neuron.md.j2", context, copies=pictures.copies, thumbnails=thumbnails,
-                    files={ref.json_url: twin, urls.bib(ref): cite["bibtex"], **pictures.drawn},
+                    files={ref.json_url: twin, urls.bib(ref): cite["bibtex"]},
                     search={"title": f"{model.name} / {layer.name} / {unit}", "text": family.label if family else ""},
                     body="neuron.html.j2")
-    return view, Cell(ref=ref, has_thumb=vis is not None, stats=stats, family=family, preferred=preferred,
+    return view, Cell(ref=ref, thumb=thumb, stats=stats, family=family, preferred=preferred,
                       seeds=[urls.unit_picture(ref, f"{unit}.seed{seed}.png") for seed in sorted(seeds)],
                       examples=[urls.unit_picture(ref, ex.file) for ex in data.exemplars] if data else [])

@@ -27,8 +27,8 @@ def _neurons(model: ModelManifest) -> int:
 
 def _mosaic(cells: list[Cell], page: urls.Links, limit: int) -> dict:
     """The feature visualizations of a layer's units as small tiles, in unit order."""
-    drawn = [cell for cell in cells if cell.has_thumb]
-    tiles = [{"href": page.html_link(cell.ref.page_source), "thumb": page.asset(cell.ref.thumb_url),
+    drawn = [cell for cell in cells if cell.thumb]
+    tiles = [{"href": page.html_link(cell.ref.page_source), "thumb": page.asset(cell.thumb),
               "title": f"unit {cell.ref.unit}" + (f": {cell.family.label}" if cell.family else "")}
              for cell in drawn[:limit]]
     return {"tiles": tiles, "more": len(drawn) - len(tiles), "missing": len(cells) - len(drawn)}

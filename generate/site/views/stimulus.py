@@ -54,6 +54,11 @@ def drawing(stimulus: Stimulus, params: BatteryParams) -> bytes:
     return webp(Image.fromarray(np.clip(np.round(pixels * 255), 0, 255).astype(np.uint8)))
 
 
+def drawings(params: BatteryParams) -> list[bytes]:
+    """Every stimulus of the battery drawn, in battery order."""
+    return [drawing(stimulus, params) for stimulus in _battery(params)]
+
+
 def _best(stimuli: tuple[Stimulus, ...], drive: list[float], family: str | None) -> int | None:
     best = None
     for i, (stimulus, value) in enumerate(zip(stimuli, drive)):
