@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,7 +24,8 @@ from PIL import Image
 
 from generate import site
 from generate.bench.site import SEARCH_INDEX, PeakMemory, SiteRun, resident_kb, report
-from generate.bench.site_bytes import bytes_by_kind, savings
+from generate.bench import site_bytes
+from generate.bench.site_bytes import bytes_by_kind, deployed_bytes, savings
 from generate.analysis.stimuli import battery
 from generate.bench.site_records import generate_store
 from generate.config import BatteryParams
@@ -350,3 +352,31 @@ def test_the_battery_is_drawn_once_for_the_site(bench_site):
     drawn = sorted((root / "site" / "img" / "stimuli" / "battery").glob("*.webp"))
     assert len(drawn) == len(battery(BatteryParams())) and all(p.stat().st_size for p in drawn)
     assert not list((root / "site" / "benchnet").rglob("*.stim*"))
+
+
+def test_the_deployed_artifact_is_weighed_as_githubs_pages_actions_pack_it(tmp_path):
+    site_dir = tmp_path / "site"
+    (site_dir / "img").mkdir(parents=True)
+    picture = np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes()  # incompressible
+    (site_dir / "img" / "a.webp").write_bytes(picture)
+    os.link(site_dir / "img" / "a.webp", site_dir / "img" / "b.webp")  # packed twice: links are dereferenced
+    (site_dir / "index.html").write_text("<p>the same paragraph</p>\n" * 5_000)  # 130 KB that deflate shrinks
+    size = deployed_bytes(site_dir)
+    assert 2 * len(picture) < size < 2 * len(picture) + 5_000
+    # as actions/upload-pages-artifact and actions/upload-artifact v4 do it: GNU tar, then a zip at level 6
+    subprocess.run(["tar", "--dereference", "--hard-dereference", "--directory", str(site_dir), "-cf",
+                    str(tmp_path / "artifact.tar"), "."], check=True)
+    with zipfile.ZipFile(tmp_path / "artifact.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        archive.write(tmp_path / "artifact.tar", "artifact.tar")
+        packed = archive.getinfo("artifact.tar").compress_size
+    assert abs(size - packed) < 0.01 * packed
+
+
+def test_a_built_site_is_weighed_on_disk_and_as_deployed(bench_site, capsys):
+    root, _ = bench_site
+    site_bytes.report(root / "site")
+    out = capsys.readouterr().out
+    disk, deployed = (float(re.search(rf"projected {what}: .*? = ([\d.]+) GB", out).group(1))
+                      for what in ("on disk", "deployed"))
+    assert 0 < deployed < disk  # the artifact is the site compressed
+    assert f"{PAGES} neuron pages" in out and "deployed artifact (tar, zipped at level 6" in out
