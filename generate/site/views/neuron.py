@@ -20,8 +20,8 @@ from generate.site.views.hero import hero
 from generate.site.views.panel import bibtex, panel
 from generate.site.views.rotation import rotation_section, verdict_rows
 from generate.site.views.stimulus import strongest
-from generate.site.writer import THUMB_PX, image_size
 from generate.site.views.tuning import POLAR, main_curve, preferred_text, tuning_section
+from generate.site.writer import THUMB_PX, image_size
 
 MICROSCOPE_IMAGES = 50_000  # OpenAI Microscope's dataset examples come from the ImageNet validation set
 RELU6_CEILING = 5.999  # an exemplar at least this strong has reached ReLU6's ceiling of 6
