@@ -2,7 +2,9 @@ import numpy as np
 import torch
 
 from generate.config import FeatureVisParams
+from generate.models.layers import PRE, capture, run_until
 from generate.stages.optimisation import visualize
+from generate.stages.transforms import Transforms
 
 PARAMS = FeatureVisParams(size=32, steps=12, batch=8, lr=0.05)
 
@@ -77,3 +79,26 @@ def test_a_unit_silent_at_the_start_still_gets_a_visualization():
     with redirected_relus(model.module):
         assert not any(isinstance(m, torch.nn.ReLU) for m in model.module.modules())
     assert isinstance(model.module.relu, torch.nn.ReLU), "the original ReLU is restored afterwards"
+
+
+def _centre_response(model, layer: str, unit: int, image: torch.Tensor) -> float:
+    spec = model.layer(layer)
+    with torch.no_grad(), capture([spec], stop_after=spec) as acts:
+        run_until(model.module, model.preprocess(image))
+    response = acts[spec.name + PRE]
+    return float(response[0, unit, response.shape[2] // 2, response.shape[3] // 2])
+
+
+def test_the_objective_is_read_where_the_steps_drove_it(lite0):
+    """Every step sees the canvas padded (6 px a side on 64 px): at blocks.6.dw (stride 16) the centre
+    position of that frame lies 2 px from the canvas centre, that of the bare canvas 8 px, another
+    position. Read on the bare canvas, unit 309's visualization measured -2.7 and was flagged as failed."""
+    params = FeatureVisParams(size=64, steps=32, batch=8)
+    result = visualize(lite0, "blocks.6.dw", [309, 50, 5], params, kind="neuron", size=64)
+    framing = Transforms.for_canvas(64)
+    for unit, vis in result.items():
+        image = torch.tensor(vis.images[0] / 255.0, dtype=torch.float32).permute(2, 0, 1)[None]
+        bare = _centre_response(lite0, "blocks.6.dw", unit, image)
+        framed = _centre_response(lite0, "blocks.6.dw", unit, framing.framed(image))
+        assert abs(vis.objective - framed) < 0.05 * abs(framed) + 0.05  # the image as saved (8 bits)
+        assert vis.objective > bare + 2 and vis.objective > 0, (unit, vis.objective, bare)

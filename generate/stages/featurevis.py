@@ -36,7 +36,7 @@ class FeatureVisStage(Stage):
     """Feature visualizations (and per its params the negative and diversity sets) for the units
     that have none yet: by default the atlas's own, for every unit."""
 
-    name, version = "featurevis", 3
+    name, version = "featurevis", 4  # 4: the objective measured in the steps' frame
 
     def __init__(self, params: FeatureVisParams | None = None):
         self.params = params  # None: the config's
@@ -137,7 +137,7 @@ class NeuronFeatureVisStage(FeatureVisStage):
     """The neuron objective (the unit at the centre of the feature map) on a canvas the size of
     its effective receptive field, positive direction only: what Argument 1 measures."""
 
-    name, version, kind = "featurevis_neuron", 2, NEURON
+    name, version, kind = "featurevis_neuron", 3, NEURON  # 3: the objective measured in the steps' frame
 
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         return {**super().parameters(ctx, target, layer), "canvas": self.canvas(ctx, target, layer)}

@@ -35,7 +35,7 @@ PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.floa
 @dataclass
 class Visualization:
     images: np.ndarray  # [n, H, W, 3] uint8: one image, or the diversity set
-    objective: float  # the objective's pre-activation on the final image(s), without transforms
+    objective: float  # the objective's pre-activation on the final image(s), framed as in the steps (no random draw)
 
 
 def _loss(acts: torch.Tensor, channels: torch.Tensor, kind: str, sign: float, group: int,
@@ -114,7 +114,7 @@ def _optimise(model: LoadedModel, spec: LayerSpec, chunk: list[int], params: Fea
         step()
     with torch.no_grad():
         final = image_f()
-        acts = responses(final)
+        acts = responses(augment.framed(final))  # where the steps drove it (Transforms.framed)
     pixels = (final.permute(0, 2, 3, 1).clamp(0, 1).cpu().numpy() * 255).round().astype(np.uint8)
     return [Visualization(images=pixels[i * group:(i + 1) * group],
                           objective=float(_value(acts[i * group:(i + 1) * group], unit, kind).mean()))

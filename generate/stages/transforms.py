@@ -42,6 +42,12 @@ class Transforms:
         px = lambda n: max(2, round(n * size / LUCENT_CANVAS))  # noqa: E731  (lucent needs jitter > 1)
         return cls(px(12), px(8), px(4))
 
+    def framed(self, images: torch.Tensor) -> torch.Tensor:
+        """The frame every step sees, without a random draw: the canvas padded `pad` px with lucent's
+        grey. Its centre position is the one the steps drove; the bare canvas's centre position can
+        be another (at a stride of 16, 64 px bare: 8 px from the canvas centre; framed: 2 px)."""
+        return F.pad(images, [self.pad] * 4, value=PAD_VALUE)
+
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         dx, dy = np.random.choice(self.jitter), np.random.choice(self.jitter)
         scale, angle = np.random.choice(SCALES), np.random.choice(ANGLES)
