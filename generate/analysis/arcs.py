@@ -346,6 +346,18 @@ def measure(edges: EdgeMap, radius: float, centre: tuple[float, float] | None = 
         opposite=float(curves[r, (i + n // 2) % n].max()), angle=rivals[sharpest], angle_opening=CORNERS[sharpest])
 
 
+def along(edges: EdgeMap, found: ArcMeasurement, params: ArcParams = ArcParams(), kind: str = "curve") -> float:
+    """The score in `edges` of the arc `found` in another map of the same canvas (its radius, its
+    midpoint and the template nearest its bulge), or of its straight rival there (`kind` "line"):
+    how strongly, and how bent, this picture draws that contour."""
+    t = templates(found.radius, params.orientation_step)
+    index = int(np.argmin(np.abs((t.orientations - found.orientation + 180.0) % 360.0 - 180.0)))
+    points, tangents = t.points[kind][index], t.tangents[kind][index]
+    centre = np.asarray(found.centre)
+    field = np.stack([_sample(edges.field[c], points, centre) for c in (0, 1)], axis=-1)
+    return float((field * tangents).sum(axis=-1).mean())
+
+
 def scan(edges: EdgeMap, radius: float, params: ArcParams = ArcParams(), stride: int | None = None,
          chunk: int = 128) -> ArcMeasurement:
     """`measure` where some arc of the image scores best, searched on a grid of `stride` px

@@ -109,17 +109,57 @@ def measure(picture: Picture, hypothesis: Hypothesis, field_px: float, verdicts:
     if hypothesis.curve:
         radius = float(hypothesis.radius or 0.2) * field_px * picture.scale
         edges = arcs.edge_map(picture.pixels, picture.mask, arc_params, radius)
-        found = arcs.measure(edges, radius, params=arc_params)
-        return {"orientation": round(found.orientation, 1), "radius": round(found.radius, 1),
-                "contrast": round(found.curve, 3), "alignment": round(found.alignment, 3),
-                "qualifies": found.is_curve(arc_params), "distance": round(found.error(expected), 1),
-                "agrees": found.passed(expected, arc_params), "reason": found.reason(expected, arc_params)}
+        return _curve_row(arcs.measure(edges, radius, params=arc_params), expected, arc_params)
     window = _window(picture, verdicts.window)
     found = classical.structure_orientation(picture.pixels, window)
     qualifies = found.coherence >= verdicts.min_coherence
     distance = axis_distance(found.axis, expected)
     return {"orientation": round(found.axis, 1), "coherence": round(found.coherence, 3), "qualifies": qualifies,
             "distance": round(distance, 1), "agrees": bool(qualifies and distance <= verdicts.tolerance)}
+
+
+def _curve_row(found: arcs.ArcMeasurement, expected: float, arc_params: ArcParams) -> dict:
+    return {"orientation": round(found.orientation, 1), "radius": round(found.radius, 1),
+            "contrast": round(found.curve, 3), "alignment": round(found.alignment, 3),
+            "qualifies": found.is_curve(arc_params), "distance": round(found.error(expected), 1),
+            "agrees": found.passed(expected, arc_params), "reason": found.reason(expected, arc_params)}
+
+
+def measure_shared(pictures: list[Picture], hypothesis: Hypothesis, field_px: float,
+                   arc_params: ArcParams) -> dict:
+    """The curve that several pictures of one canvas draw together (a unit's neuron visualizations
+    from different seeds): the arc measurement on the mean of their contour fields, where a contour
+    the seeds share adds up and the texture each optimisation lays around it partly cancels (the
+    alignment still divides by every seed's edge energy). Every picture must draw the arc found
+    there at ≥ `seed_share` × the contrast a curve needs, and bent: at least as strongly as the
+    straight segment in its place. One seed's curve over another's clutter, or over another's
+    straight line, is not a shared curve."""
+    if not hypothesis.curve:
+        raise ValueError("measure_shared measures curves")
+    shapes = {p.pixels.shape for p in pictures}
+    if len(shapes) != 1:
+        raise ValueError(f"pictures of one canvas expected, got shapes {sorted(shapes)}")
+    radius = float(hypothesis.radius or 0.2) * field_px * pictures[0].scale
+    maps = [arcs.edge_map(p.pixels, p.mask, arc_params, radius) for p in pictures]
+    shared = arcs.EdgeMap(field=np.mean([m.field for m in maps], axis=0),
+                          energy=np.mean([m.energy for m in maps], axis=0))
+    found = arcs.measure(shared, radius, params=arc_params)
+    row = _curve_row(found, hypothesis.expected, arc_params)
+    drawn = [round(arcs.along(m, found, arc_params), 3) for m in maps]
+    straight = [round(arcs.along(m, found, arc_params, "line"), 3) for m in maps]
+    row.update(drawn=drawn, straight=straight)
+    floor = arc_params.seed_share * arc_params.min_contrast
+    missing = []
+    if min(drawn) < floor:
+        missing.append(f"the pictures draw it at contrast {', '.join(f'{c:.2f}' for c in drawn)} "
+                       f"(each must reach {floor:g})")
+    if any(c < s for c, s in zip(drawn, straight)):
+        missing.append(f"not every picture bends it (arc {', '.join(f'{c:.2f}' for c in drawn)} against "
+                       f"straight {', '.join(f'{s:.2f}' for s in straight)})")
+    if missing:
+        row.update(qualifies=False, agrees=False)
+        row["reason"] = "; ".join([found.reason(hypothesis.expected, arc_params).split(", contrast")[0], *missing])
+    return row
 
 
 def _window(picture: Picture, sigma: float) -> np.ndarray:

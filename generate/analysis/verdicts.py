@@ -5,8 +5,8 @@ generate/config), the unit's score, the orientation the argument itself measures
 measure on the random-init control's unit of the same index, taken at the *trained* unit's
 prediction (so the control is never empty).
 
-1. feature visualization: the neuron visualization of every seed shows the predicted feature at
-   its centre (curves: arc templates; other families: the contour axis);
+1. feature visualization: the neuron visualizations show the predicted feature at their centre
+   (curves: arc templates on the seeds' mean contour field; other families: every seed's contour axis);
 2. dataset examples: so do most of its strongest exemplars (the moderate stratum is reported);
 3. synthetic examples: the family's gate passes, tuned to the prediction, and for curves sharp
    corners do not drive it as much;
@@ -23,7 +23,7 @@ import numpy as np
 from generate.analysis import arcs
 from generate.analysis.angles import circular_distance
 from generate.analysis.evidence import (Evidence, Hypothesis, circular_mean, curve_hypothesis, measure,
-                                        own_hypothesis, visualization_failed)
+                                        measure_shared, own_hypothesis, visualization_failed)
 from generate.config import ArcParams, FamilyParams, RotationParams, VerdictParams
 from generate.records import UnitVerdicts, Verdict, VerdictRecord
 
@@ -58,7 +58,9 @@ def _untestable(hypothesis: Hypothesis, **extra) -> dict | None:
 
 
 def feature_visualization(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
-    """Argument 1: every seed's neuron visualization shows the predicted feature at its centre."""
+    """Argument 1: the neuron visualizations show the predicted feature at their centre. A curve is
+    measured on the seeds' mean contour field (`measure_shared`: the curve they draw together); other
+    families' contour axis in every seed's picture. A failed visualization is no evidence."""
     if (out := _untestable(h)) is not None:
         return out
     if len(e.featurevis) < rules.verdicts.seeds:
@@ -72,14 +74,22 @@ def feature_visualization(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
         else:
             seeds.append({"seed": seed, "failed": False,
                           **measure(picture, h, e.field_px, rules.verdicts, rules.arcs)})
-    agreeing = sum(s["agrees"] for s in seeds)
+    failed, agreeing = sum(s["failed"] for s in seeds), sum(s["agrees"] for s in seeds)
     measured = [s["orientation"] for s in seeds if s["qualifies"]]
-    return {"passed": agreeing == len(seeds), "score": agreeing / len(seeds), "seeds": seeds,
-            "expected": h.expected, "orientation": circular_mean(measured, h.period), "period": h.period,
-            "reason": f"{agreeing} of {len(seeds)} seeds show a {'curve' if h.curve else 'contour'} within "
-                      f"{rules.tolerance(h):g}° of {h.expected:.0f}°" + (
-                          f" (failed visualizations: {sum(s['failed'] for s in seeds)})"
-                          if any(s["failed"] for s in seeds) else "")}
+    alone = (f"{agreeing} of {len(seeds)} seeds {'alone ' if h.curve else ''}show a "
+             f"{'curve' if h.curve else 'contour'} within {rules.tolerance(h):g}° of {h.expected:.0f}°")
+    failures = f"failed visualizations: {failed} of {len(seeds)}, no evidence; " if failed else ""
+    common = {"seeds": seeds, "expected": h.expected, "period": h.period}
+    if not h.curve:
+        return {**common, "passed": agreeing == len(seeds), "score": agreeing / len(seeds),
+                "orientation": circular_mean(measured, h.period), "reason": failures + alone}
+    if failed:
+        return {**common, "passed": False, "score": 0.0, "shared": None,
+                "orientation": circular_mean(measured, h.period), "reason": failures + alone}
+    shared = measure_shared([e.featurevis[s["seed"]] for s in seeds], h, e.field_px, rules.arcs)
+    return {**common, "passed": shared["agrees"], "score": float(shared["agrees"]), "shared": shared,
+            "orientation": shared["orientation"] if shared["qualifies"] else circular_mean(measured, h.period),
+            "reason": f"the {len(seeds)} seeds together: {shared['reason']}; {alone}"}
 
 
 def dataset_examples(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
@@ -162,11 +172,14 @@ def criteria(rules: Rules) -> dict[str, str]:
     curve = f"curves: {arcs.criterion(rules.arcs)}"
     return {
         "feature_visualization": (
-            f"for each of {v.seeds} seeds, the neuron visualization (the unit at the centre of a canvas "
-            f"{rules.canvas_margin:g}× its effective receptive field) shows the predicted feature at its centre — "
-            f"{curve}; "
-            f"{contour}. A visualization whose response stays below the unit's mean + {v.featurevis_min_sigma:g} σ "
-            f"failed and counts as no evidence"),
+            f"the neuron visualizations of {v.seeds} seeds (the unit at the centre of a canvas "
+            f"{rules.canvas_margin:g}× its effective receptive field) show the predicted feature at their centre — "
+            f"{curve}, measured on the mean of the seeds' contour fields (the curve they draw together; the "
+            f"texture each seed lays around it partly cancels), and every seed draws that arc at contrast ≥ "
+            f"{rules.arcs.seed_share * rules.arcs.min_contrast:g} and no weaker than the straight segment in its "
+            f"place; {contour}, in every seed. A visualization whose "
+            f"response stays below the unit's mean + {v.featurevis_min_sigma:g} σ failed and counts as no "
+            f"evidence"),
         "dataset_examples": (
             f"at least {100 * v.examples_fraction:.0f}% of the strongest exemplar crops (cut to the effective "
             f"receptive field around the unit's strongest position) show the predicted feature at their centre, "

@@ -146,6 +146,10 @@ class ArcParams:
     # corner rivals point within this of the arc's bulge (half the arc's 90° turn): a corner turning
     # the arc's way is what the arc could be instead; one pointing elsewhere is another contour
     corner_spread: float = 45.0
+    # Argument 1 measures a curve on the mean of the seeds' contour fields; each seed must draw the arc
+    # found there at ≥ this × min_contrast (half: a seed's own arc may sit a pixel or two off the
+    # shared one), so one seed's curve over another's clutter is not taken for a shared curve
+    seed_share: float = 0.5
 
     def __post_init__(self) -> None:
         if self.orientation_step <= 0 or (180.0 / self.orientation_step) % 1:

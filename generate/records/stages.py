@@ -222,6 +222,7 @@ class Verdict(Record):
     expected: float | None = optional()  # what the hypothesis predicts the pictures show
     qualifies: bool | None = optional()  # the orientation-free part of the criterion holds
     seeds: list[dict[str, Any]] | None = optional()
+    shared: dict[str, Any] | None = optional()  # Argument 1 on curves: the seeds' mean contour field
     strong: list[dict[str, Any]] | None = optional()
     moderate: list[dict[str, Any]] | None = optional()
     moderate_score: float | None = optional()

@@ -68,7 +68,8 @@ def featurevis(vis: FeatureVisRecord | None, folder: Path | None, seeds: dict[in
         rows = [row for row in verdict.seeds if row["seed"] in images]
         section["argument"] = {"tiles": _overlays([images[row["seed"]] for row in rows], rows, verdict.expected,
                                                   verdict.period),
-                               "expected": verdict.expected, "curve": verdict.period == 360.0}
+                               "expected": verdict.expected, "curve": verdict.period == 360.0,
+                               "shared": verdict.shared, "passed": verdict.passed}
     return section, twin
 
 
