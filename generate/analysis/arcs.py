@@ -294,13 +294,16 @@ class ArcMeasurement:
         """A curve, bulging within the tolerance of `expected` (see `criterion`)."""
         return self.is_curve(params) and self.error(expected) <= params.tolerance
 
+    def headline(self, expected: float) -> str:
+        """Where the best arc bulges, against `expected`."""
+        return f"best arc bulges {self.orientation:.0f}° ({self.error(expected):.0f}° from {expected:.0f}°)"
+
     def reason(self, expected: float, params: ArcParams = ArcParams()) -> str:
         """One line for a verdict: where the best arc bulges, and what it failed, if anything."""
-        text = f"best arc bulges {self.orientation:.0f}° ({self.error(expected):.0f}° from {expected:.0f}°)"
         failures = self.failures(params)
         if failures:
-            return text + "; " + "; ".join(failures)
-        return text + f", contrast {self.curve:.2f}, alignment {self.alignment:.2f}, beats its competitors"
+            return "; ".join([self.headline(expected), *failures])
+        return self.headline(expected) + f", contrast {self.curve:.2f}, alignment {self.alignment:.2f}, beats its competitors"
 
 
 def _radii(radius: float, params: ArcParams) -> list[float]:

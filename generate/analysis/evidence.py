@@ -107,7 +107,7 @@ def measure(picture: Picture, hypothesis: Hypothesis, field_px: float, verdicts:
     """One picture against a hypothesis: what it shows at its centre and whether that agrees."""
     expected = hypothesis.expected
     if hypothesis.curve:
-        radius = float(hypothesis.radius or 0.2) * field_px * picture.scale
+        radius = _radius(hypothesis, field_px, picture)
         edges = arcs.edge_map(picture.pixels, picture.mask, arc_params, radius)
         return _curve_row(arcs.measure(edges, radius, params=arc_params), expected, arc_params)
     window = _window(picture, verdicts.window)
@@ -116,6 +116,11 @@ def measure(picture: Picture, hypothesis: Hypothesis, field_px: float, verdicts:
     distance = axis_distance(found.axis, expected)
     return {"orientation": round(found.axis, 1), "coherence": round(found.coherence, 3), "qualifies": qualifies,
             "distance": round(distance, 1), "agrees": bool(qualifies and distance <= verdicts.tolerance)}
+
+
+def _radius(hypothesis: Hypothesis, field_px: float, picture: Picture) -> float:
+    """The predicted curve's radius in the picture's pixels."""
+    return float(hypothesis.radius or 0.2) * field_px * picture.scale
 
 
 def _curve_row(found: arcs.ArcMeasurement, expected: float, arc_params: ArcParams) -> dict:
@@ -139,7 +144,7 @@ def measure_shared(pictures: list[Picture], hypothesis: Hypothesis, field_px: fl
     shapes = {p.pixels.shape for p in pictures}
     if len(shapes) != 1:
         raise ValueError(f"pictures of one canvas expected, got shapes {sorted(shapes)}")
-    radius = float(hypothesis.radius or 0.2) * field_px * pictures[0].scale
+    radius = _radius(hypothesis, field_px, pictures[0])
     maps = [arcs.edge_map(p.pixels, p.mask, arc_params, radius) for p in pictures]
     shared = arcs.EdgeMap(field=np.mean([m.field for m in maps], axis=0),
                           energy=np.mean([m.energy for m in maps], axis=0))
@@ -158,7 +163,7 @@ def measure_shared(pictures: list[Picture], hypothesis: Hypothesis, field_px: fl
                        f"straight {', '.join(f'{s:.2f}' for s in straight)})")
     if missing:
         row.update(qualifies=False, agrees=False)
-        row["reason"] = "; ".join([found.reason(hypothesis.expected, arc_params).split(", contrast")[0], *missing])
+        row["reason"] = "; ".join([found.headline(hypothesis.expected), *found.failures(arc_params), *missing])
     return row
 
 

@@ -47,15 +47,13 @@ def _agrees(verdict: Verdict | None, key: str, prediction: float | None, rules: 
     tolerance = rules.rotation.agreement if key == "joint_tuning" else (
         rules.arcs.tolerance if curve else rules.verdicts.tolerance)
     rows = getattr(verdict, PICTURES[key]) if key in PICTURES else None
-    shared = verdict.shared if key == "feature_visualization" else None
+    if key == "feature_visualization" and verdict.shared:
+        rows = [verdict.shared]  # a curve: the seeds' shared picture decides, as in the verdict
     if rows is not None:
         hits = [bool(r.get("qualifies")) and r.get("orientation") is not None
-                and circular_distance(r["orientation"], prediction, period) <= tolerance
-                for r in ([shared] if shared else rows)]
-        if shared:  # a curve: the seeds' shared picture decides, as in the verdict
-            return float(all(hits))
+                and circular_distance(r["orientation"], prediction, period) <= tolerance for r in rows]
         if key == "feature_visualization":
-            return float(len(hits) >= rules.verdicts.seeds and all(hits))
+            return float(len(hits) >= (1 if verdict.shared else rules.verdicts.seeds) and all(hits))
         return float(bool(hits) and np.mean(hits) >= rules.verdicts.examples_fraction)
     if not verdict.qualifies or verdict.orientation is None:
         return 0.0
