@@ -35,10 +35,11 @@ ALLOWED = {
     "train": {"models", "data", "store", "config", "errors", "progress"},
     "bench": {"models", "stages", "data", "config", "records", "errors", "sources", "site", "store", "analysis",
               "cores"},
+    "audit": {"site", "store", "records", "analysis", "config", "errors"},
     "cli": {"stages", "site", "models", "store", "train", "bench", "config", "errors", "data", "records", "sources",
-            "cores"},
+            "cores", "audit"},
 }
-NO_TORCH = {"analysis", "site", "records", "store", "config", "errors", "sources", "progress", "cores"}
+NO_TORCH = {"audit", "analysis", "site", "records", "store", "config", "errors", "sources", "progress", "cores"}
 
 
 def _modules() -> list[Path]:

@@ -43,6 +43,17 @@ def circular_distances(a: Any, b: Any, period: float = 360.0) -> np.ndarray:
     return np.minimum(d, period - d)
 
 
+def cohen_kappa(first: list[bool], second: list[bool]) -> float | None:
+    """Agreement of two yes/no judges beyond what their yes rates give by chance (1: always agree,
+    0: as chance); None where chance alone agrees always (both say only yes, or only no)."""
+    a, b = np.asarray(first, dtype=bool), np.asarray(second, dtype=bool)
+    if a.shape != b.shape or a.size == 0:
+        raise ValueError("two judgements of the same items expected")
+    observed = float(np.mean(a == b))
+    chance = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
+    return None if chance >= 1.0 else (observed - chance) / (1.0 - chance)
+
+
 def decisive_units(alpha: float) -> int:
     """The smallest family in which both tests can reach p < alpha at all (1/2^n and 1/n!)."""
     n = 1

@@ -17,7 +17,7 @@ def _config(args: argparse.Namespace):
     from generate.config import load_config
 
     config = load_config(args.config)
-    return config.with_overrides(dataset=args.dataset, store=str(args.store) if args.store else None,
+    return config.with_overrides(dataset=getattr(args, "dataset", None), store=str(args.store) if args.store else None,
                                  site_url=getattr(args, "site_url", None), executor=getattr(args, "executor", None),
                                  ray_address=getattr(args, "ray_address", None))
 
@@ -158,5 +158,26 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def audit(args: argparse.Namespace) -> int:
+    """make: the sheets, instructions and key of a blind audit; score: the raters beside the verdicts."""
+    from generate.audit import make_audit, read_ratings, score
+
+    if args.action == "score":
+        missing = [str(path) for path in args.ratings if not path.is_file()]
+        if missing:
+            raise AtlasError(f"ratings not found: {missing[0]}")
+        print(score(args.out, {path.stem: read_ratings(path) for path in args.ratings}))
+        return 0
+    from generate.store.manifest import load_manifest
+
+    config = _config(args)
+    counts = make_audit(load_manifest(Path(config.store), config.source), Path(config.store), args.out,
+                        config.arcs, config.verdicts, args.seed)
+    print(f"audit of {counts.get('featurevis', 0)} neuron-visualization items and {counts.get('examples', 0)} "
+          f"exemplar items in {args.out}: raters read {args.out / 'RATERS.md'}", file=sys.stderr)
+    return 0
+
+
 RUN = {"atlas": compute, "exemplars": compute, "synthetic": compute, "featurevis": compute, "site": site,
-       "layers": layers, "data": data, "store": store, "merge": merge, "bench": bench, "train": train}
+       "layers": layers, "data": data, "store": store, "merge": merge, "bench": bench, "train": train,
+       "audit": audit}

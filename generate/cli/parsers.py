@@ -216,4 +216,31 @@ def add_bench(commands) -> None:
     _offline(bench)
 
 
-PARSERS = (add_atlas, add_layers, add_data, add_train, add_store, add_merge, add_bench)
+def add_audit(commands) -> None:
+    audit = commands.add_parser(
+        "audit", help="a blind visual audit of the curve verdicts: sheets for raters, then their agreement",
+        formatter_class=RAW,
+        description="make: for every unit labelled curve and the same unit of its random-init control,\n"
+                    "shuffled under anonymous ids, sheets of its neuron visualizations (Argument 1) and of\n"
+                    "its strongest exemplar crops (Argument 2) beside a drawing of the predicted curve, and\n"
+                    "RATERS.md, the raters' instructions; the key is kept apart (.key.json).\n"
+                    "score: each rater's answers (JSON lines, see RATERS.md) beside the verdicts: how many\n"
+                    "units each says show the curve, trained and control, agreement and Cohen's kappa with\n"
+                    "the verdict and between raters.",
+        epilog="example:\n"
+               "  python -m generate audit make --config configs/claims.yaml --out audit\n"
+               "  (two people rate audit/featurevis/*.png and audit/examples/*.png, blind)\n"
+               "  python -m generate audit score --out audit ann.jsonl bob.jsonl")
+    actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
+    make = actions.add_parser("make", help="write the sheets, RATERS.md and the key (.key.json) into --out")
+    make.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                      help="the atlas's config (default: configs/default.yaml)")
+    make.add_argument("--store", type=Path, help="results store (overrides the config)")
+    make.add_argument("--out", type=Path, default=Path("audit"), help="the audit's folder (default: audit/)")
+    make.add_argument("--seed", type=int, default=0, help="the shuffle's seed (default: 0)")
+    score = actions.add_parser("score", help="the raters' answers beside the verdicts")
+    score.add_argument("ratings", nargs="+", type=Path, metavar="RATINGS.jsonl", help="each rater's answers")
+    score.add_argument("--out", type=Path, default=Path("audit"), help="the audit's folder (default: audit/)")
+
+
+PARSERS = (add_atlas, add_layers, add_data, add_train, add_store, add_merge, add_bench, add_audit)
