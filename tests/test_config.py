@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from generate.config import AtlasConfig, FeatureVisParams, load_config, parse_units
@@ -69,3 +71,11 @@ def test_a_variation_changes_only_what_it_names(tmp_path):
     assert varied.featurevis == FeatureVisParams(steps=64, fft=False)
     assert varied.synthetic.orientation_step == 30.0 and varied.variations == ()
     assert varied.exemplars == config.exemplars and varied.dataset == config.dataset
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (Path(__file__).resolve().parent.parent / "configs").glob("*.yaml")
+                                        if p.name != "cifar.yaml"), ids=lambda p: p.name)
+def test_every_shipped_atlas_config_loads(path):
+    # cifar.yaml holds training settings (`python -m generate train`), not an atlas
+    config = load_config(path)
+    assert config.models and all(m.model for m in config.models)
