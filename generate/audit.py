@@ -20,11 +20,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from generate.analysis import stimuli
 from generate.analysis.evidence import own_hypothesis
 from generate.analysis.statistics import cohen_kappa
 from generate.config import ArcParams, VerdictParams
 from generate.errors import AtlasError
-from generate.records import DatasetRecord, FeatureVisRecord, LayerManifest, Manifest, SyntheticRecord, VerdictRecord
+from generate.records import (DatasetRecord, FeatureVisRecord, LayerManifest, Manifest, SyntheticRecord,
+                              UnitVerdicts, VerdictRecord)
 from generate.site.reader import StoreReader
 
 KEY = ".key.json"  # apart from the sheets: raters must not open it
@@ -55,26 +57,32 @@ def collect(manifest: Manifest, reader: StoreReader) -> list[Item]:
     featurevis item and an examples item (ids assigned by `shuffle`)."""
     items = []
     for model in manifest.models:
-        if model.control is None:
-            continue
-        controls = {layer.name: layer for layer in model.control.layers}
+        controls = {layer.name: layer for layer in model.control.layers} if model.control else {}
         for layer in model.layers:
-            labels = reader.units(layer, "synthetic", SyntheticRecord)
+            if layer.name not in controls:
+                continue
             verdicts = reader.units(layer, "verdicts", VerdictRecord)
-            for unit, record in sorted(labels.items()):
-                if record.family.label != "curve" or unit not in verdicts or layer.name not in controls:
-                    continue
-                hypothesis = own_hypothesis(record.family)
-                radius = float(hypothesis.radius or 0.2) * layer.rf.field_px
-                for control, source in ((False, layer), (True, controls[layer.name])):
-                    for kind, argument in ARGUMENTS.items():
-                        verdict = getattr(verdicts[unit].verdicts, argument[0])
-                        passed = None if verdict is None else (verdict.control_passed if control else verdict.passed)
-                        found = _pictures(reader, source, unit, kind)
-                        if found:
-                            pictures, scale = found
-                            items.append(Item("", kind, model.name, control, layer.name, unit, hypothesis.expected,
-                                              radius * scale, pictures, passed))
+            for unit, record in sorted(reader.units(layer, "synthetic", SyntheticRecord).items()):
+                if record.family.label == "curve" and unit in verdicts:
+                    items += _unit_items(reader, model.name, layer, controls[layer.name], unit, record,
+                                         verdicts[unit].verdicts)
+    return items
+
+
+def _unit_items(reader: StoreReader, model: str, layer: LayerManifest, control: LayerManifest, unit: int,
+                record: SyntheticRecord, verdicts: UnitVerdicts) -> list[Item]:
+    """One curve unit's items, and its control's, of each kind whose pictures are all stored."""
+    hypothesis = own_hypothesis(record.family)
+    radius = float(hypothesis.radius or 0.2) * layer.rf.field_px
+    items = []
+    for is_control, source in ((False, layer), (True, control)):
+        for kind, (argument, _) in ARGUMENTS.items():
+            verdict = getattr(verdicts, argument)
+            passed = None if verdict is None else (verdict.control_passed if is_control else verdict.passed)
+            if found := _pictures(reader, source, unit, kind):
+                pictures, scale = found
+                items.append(Item("", kind, model, is_control, layer.name, unit, hypothesis.expected, radius * scale,
+                                  pictures, passed))
     return items
 
 
@@ -174,35 +182,34 @@ def _sheet(items: list[Item], tile: int) -> Image.Image:
     for index, item in enumerate(items):
         x, y = (index % columns) * row_w, (index // columns) * row_h
         draw.text((x, y), f"item {item.id}: reference | {len(item.pictures)} pictures", fill="black", font=font)
-        for column, image in enumerate([_reference(item, tile)] + [_picture(p, tile) for p in item.pictures]):
+        pictures = [_picture(path, tile) for path in item.pictures]
+        side = pictures[0][1]
+        for column, image in enumerate([_reference(item, tile, tile / side)] + [image for image, _ in pictures]):
             sheet.paste(image, (x + column * (tile + 4), y + 14))
     return sheet
 
 
-def _reference(item: Item, tile: int) -> Image.Image:
-    """The predicted curve: a 90° arc of the predicted radius, its middle at the centre, bulging
-    the predicted way (y up), at the pictures' scale."""
-    with Image.open(item.pictures[0]) as first:
-        scale = tile / first.size[0]
-    image = Image.new("RGB", (tile, tile), (200, 200, 200))
-    draw, centre = ImageDraw.Draw(image), tile / 2
-    bulge = math.radians(item.bulge)
-    angles = bulge + np.radians(np.linspace(-45.0, 45.0, 41))
-    xs = centre + scale * item.radius * (np.cos(angles) - math.cos(bulge))
-    ys = centre - scale * item.radius * (np.sin(angles) - math.sin(bulge))
-    draw.line(list(zip(xs.tolist(), ys.tolist())), fill="black", width=3)
-    draw.ellipse([centre - 3, centre - 3, centre + 3, centre + 3], outline="red", width=2)
+def _reference(item: Item, tile: int, scale: float) -> Image.Image:
+    """The predicted curve as the synthetic battery draws it (`stimuli.curve`: a 90° arc whose
+    midpoint is the centre), in ink on grey at the pictures' scale, the centre circled."""
+    canvas = stimuli.Canvas(tile, (tile / 2, tile / 2))
+    pixels = stimuli.curve(canvas, scale * item.radius, item.bulge, 3.0, variant="grey")
+    image = Image.fromarray((np.clip(pixels, 0, 1) * 255).round().astype(np.uint8))
+    centre = tile / 2
+    ImageDraw.Draw(image).ellipse([centre - 3, centre - 3, centre + 3, centre + 3], outline="red", width=2)
     return image
 
 
-def _picture(path: str, tile: int) -> Image.Image:
+def _picture(path: str, tile: int) -> tuple[Image.Image, int]:
+    """A picture enlarged to the tile, its centre lines ticked; and its own side in pixels."""
     with Image.open(path) as source:
+        side = source.size[0]
         image = source.convert("RGB").resize((tile, tile), Image.BICUBIC)
     draw, mid = ImageDraw.Draw(image), tile / 2
     for a, b in (((mid - 4, 1), (mid + 4, 1)), ((mid - 4, tile - 2), (mid + 4, tile - 2)),
                  ((1, mid - 4), (1, mid + 4)), ((tile - 2, mid - 4), (tile - 2, mid + 4))):
         draw.line([a, b], fill="red")
-    return image
+    return image, side
 
 
 # ------------------------------------------------------------------------------ scoring
