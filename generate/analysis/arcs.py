@@ -349,16 +349,29 @@ def measure(edges: EdgeMap, radius: float, centre: tuple[float, float] | None = 
         opposite=float(curves[r, (i + n // 2) % n].max()), angle=rivals[sharpest], angle_opening=CORNERS[sharpest])
 
 
+def _path(found: ArcMeasurement, params: ArcParams, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The points and tangents of `found`'s arc (its radius, the template nearest its bulge), or of
+    its straight rival there (`kind` "line")."""
+    t = templates(found.radius, params.orientation_step)
+    index = int(np.argmin(np.abs((t.orientations - found.orientation + 180.0) % 360.0 - 180.0)))
+    return t.points[kind][index], t.tangents[kind][index]
+
+
 def along(edges: EdgeMap, found: ArcMeasurement, params: ArcParams = ArcParams(), kind: str = "curve") -> float:
     """The score in `edges` of the arc `found` in another map of the same canvas (its radius, its
     midpoint and the template nearest its bulge), or of its straight rival there (`kind` "line"):
     how strongly, and how bent, this picture draws that contour."""
-    t = templates(found.radius, params.orientation_step)
-    index = int(np.argmin(np.abs((t.orientations - found.orientation + 180.0) % 360.0 - 180.0)))
-    points, tangents = t.points[kind][index], t.tangents[kind][index]
+    points, tangents = _path(found, params, kind)
     centre = np.asarray(found.centre)
     field = np.stack([_sample(edges.field[c], points, centre) for c in (0, 1)], axis=-1)
     return float((field * tangents).sum(axis=-1).mean())
+
+
+def alignment_along(edges: EdgeMap, found: ArcMeasurement, params: ArcParams = ArcParams()) -> float:
+    """`along` over the mean edge energy of `edges` on the same arc: how much of what this picture
+    draws there runs along the arc (near 1 for a clean contour, low for clutter)."""
+    energy = float(_sample(edges.energy, _path(found, params, "curve")[0], np.asarray(found.centre)).mean())
+    return along(edges, found, params) / energy if energy > 0 else 0.0
 
 
 def scan(edges: EdgeMap, radius: float, params: ArcParams = ArcParams(), stride: int | None = None,

@@ -10,7 +10,7 @@ Gaussian window at the picture's centre.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -135,10 +135,11 @@ def measure_shared(pictures: list[Picture], hypothesis: Hypothesis, field_px: fl
     """The curve that several pictures of one canvas draw together (a unit's neuron visualizations
     from different seeds): the arc measurement on the mean of their contour fields, where a contour
     the seeds share adds up and the texture each optimisation lays around it partly cancels (the
-    alignment still divides by every seed's edge energy). Every picture must draw the arc found
-    there at ≥ `seed_share` × the contrast a curve needs, and bent: at least as strongly as the
-    straight segment in its place. One seed's curve over another's clutter, or over another's
-    straight line, is not a shared curve."""
+    alignment still divides by every seed's edge energy). On the mean the arc needs
+    `shared_alignment` and no contrast of its own; every picture must draw the arc found there at
+    ≥ `seed_share` × the contrast a curve needs and ≥ `seed_alignment` of its own edge energy, and
+    bent: at least as strongly as the straight segment in its place. One seed's curve over another's
+    clutter, or over another's straight line, is not a shared curve."""
     if not hypothesis.curve:
         raise ValueError("measure_shared measures curves")
     shapes = {p.pixels.shape for p in pictures}
@@ -149,21 +150,24 @@ def measure_shared(pictures: list[Picture], hypothesis: Hypothesis, field_px: fl
     shared = arcs.EdgeMap(field=np.mean([m.field for m in maps], axis=0),
                           energy=np.mean([m.energy for m in maps], axis=0))
     found = arcs.measure(shared, radius, params=arc_params)
-    row = _curve_row(found, hypothesis.expected, arc_params)
+    on_mean = replace(arc_params, min_contrast=0.0, min_alignment=arc_params.shared_alignment)
+    row = _curve_row(found, hypothesis.expected, on_mean)
     drawn = [round(arcs.along(m, found, arc_params), 3) for m in maps]
     straight = [round(arcs.along(m, found, arc_params, "line"), 3) for m in maps]
-    row.update(drawn=drawn, straight=straight)
+    aligned = [round(arcs.alignment_along(m, found, arc_params), 3) for m in maps]
+    row.update(drawn=drawn, straight=straight, aligned=aligned)
     floor = arc_params.seed_share * arc_params.min_contrast
+    listed = lambda values: ", ".join(f"{v:.2f}" for v in values)  # noqa: E731
     missing = []
     if min(drawn) < floor:
-        missing.append(f"the pictures draw it at contrast {', '.join(f'{c:.2f}' for c in drawn)} "
-                       f"(each must reach {floor:g})")
+        missing.append(f"the pictures draw it at contrast {listed(drawn)} (each must reach {floor:g})")
+    if min(aligned) < arc_params.seed_alignment:
+        missing.append(f"the pictures draw it with alignment {listed(aligned)} (each must reach {arc_params.seed_alignment:g})")
     if any(c < s for c, s in zip(drawn, straight)):
-        missing.append(f"not every picture bends it (arc {', '.join(f'{c:.2f}' for c in drawn)} against "
-                       f"straight {', '.join(f'{s:.2f}' for s in straight)})")
+        missing.append(f"not every picture bends it (arc {listed(drawn)} against straight {listed(straight)})")
     if missing:
         row.update(qualifies=False, agrees=False)
-        row["reason"] = "; ".join([found.headline(hypothesis.expected), *found.failures(arc_params), *missing])
+        row["reason"] = "; ".join([found.headline(hypothesis.expected), *found.failures(on_mean), *missing])
     return row
 
 

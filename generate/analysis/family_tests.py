@@ -47,17 +47,22 @@ def _agrees(verdict: Verdict | None, key: str, prediction: float | None, rules: 
     tolerance = rules.rotation.agreement if key == "joint_tuning" else (
         rules.arcs.tolerance if curve else rules.verdicts.tolerance)
     rows = getattr(verdict, PICTURES[key]) if key in PICTURES else None
-    if key == "feature_visualization" and verdict.shared:
-        rows = [verdict.shared]  # a curve: the seeds' shared picture decides, as in the verdict
     if rows is not None:
-        hits = [bool(r.get("qualifies")) and r.get("orientation") is not None
-                and circular_distance(r["orientation"], prediction, period) <= tolerance for r in rows]
+        hits = [_hit(r, prediction, period, tolerance) for r in rows]
         if key == "feature_visualization":
-            return float(len(hits) >= (1 if verdict.shared else rules.verdicts.seeds) and all(hits))
+            every = len(hits) >= rules.verdicts.seeds and all(hits)
+            # a curve, as in the verdict: the seeds' shared picture, or every seed alone
+            return float(every or bool(verdict.shared and _hit(verdict.shared, prediction, period, tolerance)))
         return float(bool(hits) and np.mean(hits) >= rules.verdicts.examples_fraction)
     if not verdict.qualifies or verdict.orientation is None:
         return 0.0
     return float(circular_distance(verdict.orientation, prediction, period) <= tolerance)
+
+
+def _hit(row: dict, prediction: float, period: float, tolerance: float) -> bool:
+    """Does one measured picture show a qualifying feature within `tolerance` of `prediction`?"""
+    return bool(row.get("qualifies")) and row.get("orientation") is not None \
+        and circular_distance(row["orientation"], prediction, period) <= tolerance
 
 
 def agreement_table(members: list[Member], key: str, rules: Rules, curve: bool) -> AgreementTable:

@@ -42,7 +42,7 @@ def rules_of(ctx: Context) -> Rules:
 
 
 class VerdictStage(Stage):
-    name, version = "verdicts", 5
+    name, version = "verdicts", 6
 
     def parameters(self, ctx: Context, target: Target, layer: str) -> dict:
         config = ctx.config
