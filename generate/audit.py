@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -256,6 +257,8 @@ def score(out: Path, raters: dict[str, dict[str, dict]]) -> str:
     for kind, (_, title) in ARGUMENTS.items():
         rated = [i for i, item in items.items() if item["kind"] == kind and all(i in a for a in raters.values())]
         lines.append(f"{title}: {len(rated)} items rated by every rater")
+        if not rated:
+            continue
         says = {name: {i: says_curve(items[i], answers[i], key["examples_fraction"]) for i in rated}
                 for name, answers in raters.items()}
         for control in (False, True):
@@ -267,8 +270,7 @@ def score(out: Path, raters: dict[str, dict[str, dict]]) -> str:
                 lines.append("    " + _agreement(name, verdict, rater))
         if len(says) >= 2:
             trained = [i for i in rated if not items[i]["control"]]
-            names = list(says)
-            for a, b in zip(names, names[1:]):
+            for a, b in combinations(says, 2):
                 lines.append("    " + _agreement(f"{a} and {b} (trained)", [says[a][i] for i in trained],
                                                    [says[b][i] for i in trained], pair=True))
     return "\n".join(lines)

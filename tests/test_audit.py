@@ -131,6 +131,18 @@ def test_score_sets_raters_beside_the_verdicts(audited, tmp_path):
     assert "same and all (trained): first 2, second 4" in report
 
 
+def test_score_pairs_every_rater_and_skips_an_argument_nobody_rated_in_full(audited, tmp_path):
+    _, _, out, _ = audited
+    items = [i for i in _key(out) if i["kind"] == "featurevis"]  # these raters saw one kind only
+    raters = {name: read_ratings(_write(tmp_path / f"{name}.jsonl", [
+        {"id": i["id"], "pictures": [answer(i)] * 2} for i in items]))
+        for name, answer in (("a", lambda i: "Y"), ("b", lambda i: "N"), ("c", lambda i: "Y" if i["passed"] else "N"))}
+    report = score(out, raters)
+    assert "Argument 2, strongest exemplars: 0 items rated by every rater" == report.splitlines()[-1]
+    for pair in ("a and b", "a and c", "b and c"):
+        assert f"    {pair} (trained): first" in report
+
+
 def test_cohen_kappa():
     assert cohen_kappa([True, False, True, False], [True, False, True, False]) == 1.0
     # agreement 0.75 where the yes rates (1/2, 1/4) give 0.5 by chance
