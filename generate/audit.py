@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from generate.analysis import stimuli
-from generate.analysis.evidence import own_hypothesis
+from generate.analysis.evidence import own_hypothesis, predicted_radius
 from generate.analysis.statistics import cohen_kappa
 from generate.config import ArcParams, VerdictParams
 from generate.errors import AtlasError
@@ -74,7 +74,7 @@ def _unit_items(reader: StoreReader, model: str, layer: LayerManifest, control: 
                 record: SyntheticRecord, verdicts: UnitVerdicts) -> list[Item]:
     """One curve unit's items, and its control's, of each kind whose pictures are all stored."""
     hypothesis = own_hypothesis(record.family)
-    radius = float(hypothesis.radius or 0.2) * layer.rf.field_px
+    radius = predicted_radius(hypothesis, layer.rf.field_px)
     items = []
     for is_control, source in ((False, layer), (True, control)):
         for kind, (argument, _) in ARGUMENTS.items():

@@ -118,9 +118,14 @@ def measure(picture: Picture, hypothesis: Hypothesis, field_px: float, verdicts:
             "distance": round(distance, 1), "agrees": bool(qualifies and distance <= verdicts.tolerance)}
 
 
+def predicted_radius(hypothesis: Hypothesis, field_px: float) -> float:
+    """The predicted curve's radius in input pixels (a fifth of the field where none is preferred)."""
+    return float(hypothesis.radius or 0.2) * field_px
+
+
 def _radius(hypothesis: Hypothesis, field_px: float, picture: Picture) -> float:
     """The predicted curve's radius in the picture's pixels."""
-    return float(hypothesis.radius or 0.2) * field_px * picture.scale
+    return predicted_radius(hypothesis, field_px) * picture.scale
 
 
 def _curve_row(found: arcs.ArcMeasurement, expected: float, arc_params: ArcParams) -> dict:
