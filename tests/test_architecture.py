@@ -22,6 +22,7 @@ MAX_MODULE_LINES = 400
 ALLOWED = {
     "errors": set(),
     "cores": set(),
+    "allocator": set(),
     "progress": set(),
     "records": set(),
     "config": {"errors"},
@@ -30,16 +31,18 @@ ALLOWED = {
     "store": {"records", "errors", "config", "cores"},
     "data": {"errors", "config", "store", "records", "sources", "progress"},
     "models": {"records", "errors", "config", "store", "sources"},
-    "stages": {"models", "analysis", "store", "data", "records", "config", "errors", "sources", "progress", "cores"},
+    "stages": {"models", "analysis", "store", "data", "records", "config", "errors", "sources", "progress", "cores",
+               "allocator"},
     "site": {"store", "records", "analysis", "config", "errors", "progress", "cores"},
     "train": {"models", "data", "store", "config", "errors", "progress"},
     "bench": {"models", "stages", "data", "config", "records", "errors", "sources", "site", "store", "analysis",
               "cores"},
     "audit": {"site", "store", "records", "analysis", "config", "errors"},
     "cli": {"stages", "site", "models", "store", "train", "bench", "config", "errors", "data", "records", "sources",
-            "cores", "audit"},
+            "cores", "audit", "allocator"},
 }
-NO_TORCH = {"audit", "analysis", "site", "records", "store", "config", "errors", "sources", "progress", "cores"}
+NO_TORCH = {"audit", "analysis", "site", "records", "store", "config", "errors", "sources", "progress", "cores",
+            "allocator"}
 
 
 def _modules() -> list[Path]:

@@ -2,9 +2,11 @@
 
 Equal steps and size: lucent's `render_vis` one unit at a time, on the model as a user loads it
 (weights requiring grad, BatchNorm unfolded, NCHW, the whole network run), against
-`optimisation.visualize` as the atlas calls it (units batched, forward cut at the layer, weights
-frozen, BatchNorm folded, paddings inside the convolutions, NHWC, lucent's transforms with lucent's
-random draws in one resampling): the same channel objective, steps, canvas and transforms.
+`optimisation.visualize` as the atlas calls it (units batched, forward cut at the layer, each
+image's own channel only in the layer's block where the model offers that, weights frozen,
+BatchNorm folded, paddings inside the convolutions, NHWC, rectifiers clamping in place, lucent's
+transforms with lucent's random draws in one resampling, glibc's allocator keeping freed memory):
+the same channel objective, steps, canvas and transforms.
 Reported apart, since its canvas is not lucent's: the neuron objective on a canvas the size of
 the unit's effective receptive field (what the verdicts measure) against lucent's neuron
 objective at 96 and 128 px. On CUDA, also the images under mixed precision against float32.

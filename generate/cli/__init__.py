@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 
+from generate.allocator import keep_freed_memory
 from generate.cli.commands import RUN
 from generate.cli.parsers import PARSERS, RAW
 from generate.errors import AtlasError
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "device", None) == "cpu":
         # lucent places tensors on CUDA whenever it sees one; hide it before torch is imported.
         os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    keep_freed_memory()
     try:
         return RUN[args.command](args) or 0
     except AtlasError as exc:

@@ -103,7 +103,8 @@ def load_model(name: str, weights: str | None = None, device: str | torch.device
     infos = probe_layers(module, list(specs.values()), built.preprocess.input_size)
     specs = {n: specs[n] for n in infos}
     verified = False if seed is not None else built.weights_verified  # a random init is never the published weights
-    return LoadedModel(name, module, built.preprocess, digest, seed is not None, specs, infos, verified)
+    return LoadedModel(name, module, built.preprocess, digest, seed is not None, specs, infos, verified,
+                       built.rectifiers_in_place)
 
 
 # The families register themselves on import (their heavy imports happen inside the builders).

@@ -51,6 +51,7 @@ class LoadedModel:
     specs: dict[str, LayerSpec] = field(default_factory=dict)  # hookable layers, execution order
     infos: dict[str, LayerInfo] = field(default_factory=dict)
     weights_verified: bool | None = None  # the weights are the published file (None: nothing to check against)
+    rectifiers_in_place: bool = False  # its ReLUs may clamp their input in place (layers.rectifiers_in_place)
 
     @property
     def slug(self) -> str:
@@ -87,6 +88,7 @@ class Built:
     candidates: Callable[[nn.Module], list[LayerSpec]]  # hook points to probe
     prepare: Callable[[nn.Module], None] | None = None  # exact speed-up applied after hashing
     weights_verified: bool | None = None  # the weights file is the published one (None: no published hash)
+    rectifiers_in_place: bool = False  # every ReLU reads a tensor nothing else reads (layers.rectifiers_in_place)
 
 
 def quiet(fn: Callable, *args, **kwargs):

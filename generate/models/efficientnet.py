@@ -8,12 +8,15 @@ BatchNorms (after folding, the Identity left in their place) with ReLU6 applied 
 from __future__ import annotations
 
 import importlib
+from functools import partial
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
 from generate.models import register_model
 from generate.models.base import Built, Preprocess, fold_batchnorm, quiet
-from generate.models.layers import LayerSpec
+from generate.models.layers import ChannelTail, LayerSpec
 
 # EfficientNet-Lite was trained on (x*255 - 127) / 128. Measured on 200 imagenet-sample photos:
 # 85% top-1 with this, 76% with the torchvision ImageNet normalisation.
@@ -32,7 +35,8 @@ def _build(variant: int, pretrained: bool) -> Built:
         module = quiet(EfficientNet.from_pretrained, arch, weights_path=path, image_size=size)
     else:
         module = quiet(EfficientNet.from_name, arch, image_size=size)
-    return Built(module, preprocess, hook_points, fold)
+    # Each ReLU6 reads a convolution's output (its BatchNorm folded into it), which nothing else reads.
+    return Built(module, preprocess, hook_points, fold, rectifiers_in_place=True)
 
 
 def fold(module: nn.Module) -> None:
@@ -79,10 +83,43 @@ def hook_points(module: nn.Module) -> list[LayerSpec]:
     for i, block in enumerate(module._blocks):
         if hasattr(block, "_bn0"):
             specs.append(LayerSpec(f"blocks.{i}.expand", block._bn0, relu6, "1x1 expansion + ReLU6", top))
-        specs.append(LayerSpec(f"blocks.{i}.dw", block._bn1, relu6, "depthwise conv + ReLU6 (expanded units)", top))
+        tail = ChannelTail(f"blocks.{i - 1}", partial(_depthwise_tail, block)) if hasattr(block, "_bn0") else None
+        specs.append(LayerSpec(f"blocks.{i}.dw", block._bn1, relu6, "depthwise conv + ReLU6 (expanded units)", top,
+                               tail))
         specs.append(LayerSpec(f"blocks.{i}", block, None, "block output (linear bottleneck)"))
     specs.append(LayerSpec("head", module._bn1, relu6, "1x1 head conv + ReLU6", top))
     return specs
+
+
+def _depthwise_tail(block: nn.Module, x: torch.Tensor, channels: torch.Tensor) -> torch.Tensor:
+    """Depthwise unit c of an expanding block reads expansion channel c alone: per image, its own
+    row of the 1x1 expansion (a dot product over the block input's channels at every pixel), the
+    block's ReLU6 (its module, so the redirected one while that is swapped in), then its own
+    depthwise kernel, the images as groups of one convolution. The same arithmetic as the block's
+    path to that channel; the other channels, never read by the objective, are not computed."""
+    expand, depthwise = block._expand_conv, block._depthwise_conv
+    n, width, height = len(channels), x.shape[3], x.shape[2]
+    rows = expand.weight[channels].view(n, -1, 1)  # [n, C_in, 1]
+    pixels = x.permute(0, 2, 3, 1).reshape(n, height * width, -1)  # a view of channels_last
+    h = torch.bmm(pixels, rows).view(n, 1, height, width)
+    if expand.bias is not None:
+        h = h + expand.bias[channels].view(n, 1, 1, 1)
+    h = _per_channel(block._bn0, h, channels)
+    h = block._swish(h).view(1, n, height, width)
+    h = getattr(depthwise, "static_padding", nn.Identity())(h)
+    bias = None if depthwise.bias is None else depthwise.bias[channels]
+    out = F.conv2d(h, depthwise.weight[channels], bias, depthwise.stride,
+                   depthwise.padding, depthwise.dilation, groups=n)
+    return _per_channel(block._bn1, out.view(n, 1, *out.shape[-2:]), channels)
+
+
+def _per_channel(bn: nn.Module, h: torch.Tensor, channels: torch.Tensor) -> torch.Tensor:
+    """An eval-mode BatchNorm on each image's own channel (nothing once folded into the conv)."""
+    if isinstance(bn, nn.Identity):
+        return h
+    scale = bn.weight[channels] / torch.sqrt(bn.running_var[channels] + bn.eps)
+    shift = bn.bias[channels] - bn.running_mean[channels] * scale
+    return h * scale.view(-1, 1, 1, 1) + shift.view(-1, 1, 1, 1)
 
 
 for _variant in (0, 1, 2):

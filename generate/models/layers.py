@@ -19,12 +19,26 @@ from generate.records import LayerInfo
 
 
 @dataclass(frozen=True)
+class ChannelTail:
+    """One channel per image of a layer, computed from an earlier layer's output: for a layer whose
+    channel c depends on a single channel path from `source` (a depthwise convolution after a 1x1
+    expansion), feature visualization runs the network to `source` and then only each image's own
+    channel, not the whole block. `forward(x, channels)` takes `source`'s output [n, C, H, W] and
+    each image's channel [n] and returns that channel's pre-activation [n, 1, H', W'], the numbers
+    the layer itself computes there."""
+
+    source: str
+    forward: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     name: str  # stable, readable, appears in URLs
     module: nn.Module
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None
     description: str = ""
     ceiling: float | None = None  # where the transform saturates (6 for ReLU6), for counting saturation
+    tail: ChannelTail | None = None  # a cheaper way to one channel per image, where the model has one
 
 
 PRE = ":pre"  # suffix of the pre-activation entry in `capture`'s dict
@@ -102,16 +116,25 @@ def probe_layers(
 class _RedirectedReLU(torch.autograd.Function):
     """ReLU (or ReLU6) whose gradient, where the ordinary one vanishes for a whole image, still
     flows wherever it would raise the input (lucid's "redirected ReLU"): a unit silent at the start
-    of feature visualization then gets a gradient instead of a blank grey image."""
+    of feature visualization then gets a gradient instead of a blank grey image. `inplace`: clamp
+    the input itself (see `rectifiers_in_place`) and keep the output for the backward pass."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, ceiling: float | None) -> torch.Tensor:
+    def forward(ctx, x: torch.Tensor, ceiling: float | None, inplace: bool = False) -> torch.Tensor:
+        ctx.ceiling, ctx.inplace = ceiling, inplace
+        if inplace:
+            ctx.mark_dirty(x)
+            y = x.clamp_(0, ceiling) if ceiling is not None else x.clamp_(min=0)
+            ctx.save_for_backward(y)
+            return y
         ctx.save_for_backward(x)
-        ctx.ceiling = ceiling
         return x.clamp(0, ceiling) if ceiling is not None else x.clamp(min=0)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
+        # The input, or in place the clamped output: inside (0, ceiling) at the same places; the
+        # output is 0 where the input is at most 0 (so an input of exactly 0.0, no longer told
+        # apart, counts as dead there: it gets the redirected gradient only upwards).
         (x,) = ctx.saved_tensors
         # The ordinary gradient in one fused op (no bool masks, no copies of channels_last tensors).
         if ctx.ceiling is None:
@@ -122,8 +145,9 @@ class _RedirectedReLU(torch.autograd.Function):
         if len(vanished):
             # descent moves x by -grad: keep the gradient except where it pushes a dead input lower
             g = grad[vanished]
-            ordinary[vanished] = g.masked_fill((x[vanished] < 0) & (g > 0), 0.0)
-        return ordinary, None
+            dead = x[vanished] <= 0 if ctx.inplace else x[vanished] < 0
+            ordinary[vanished] = g.masked_fill(dead & (g > 0), 0.0)
+        return ordinary, None, None
 
 
 def _all_zero(t: torch.Tensor) -> torch.Tensor:
@@ -140,27 +164,46 @@ def _all_zero(t: torch.Tensor) -> torch.Tensor:
 
 
 class RedirectedReLU(nn.Module):
-    def __init__(self, ceiling: float | None):
+    def __init__(self, ceiling: float | None, inplace: bool = False):
         super().__init__()
-        self.ceiling = ceiling
+        self.ceiling, self.inplace = ceiling, inplace
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _RedirectedReLU.apply(x, self.ceiling)
+        return _RedirectedReLU.apply(x, self.ceiling, self.inplace)
+
+
+def _rectifiers(model: nn.Module, keep: tuple[nn.Module, ...]) -> list[tuple[nn.Module, str, nn.Module]]:
+    """(owner, attribute, module) of every nn.ReLU / nn.ReLU6 of `model` but the modules in `keep`."""
+    return [(owner, name, child) for owner in model.modules() for name, child in owner.named_children()
+            if isinstance(child, (nn.ReLU, nn.ReLU6)) and not any(child is k for k in keep)]
 
 
 @contextlib.contextmanager
-def redirected_relus(model: nn.Module, keep: tuple[nn.Module, ...] = ()) -> Iterator[None]:
+def redirected_relus(model: nn.Module, keep: tuple[nn.Module, ...] = (), inplace: bool = False) -> Iterator[None]:
     """Swap every nn.ReLU / nn.ReLU6 of `model` (but the hooked modules in `keep`) for its
-    redirected form while inside the block."""
-    swapped = []
-    for owner in model.modules():
-        for name, child in owner.named_children():
-            if isinstance(child, (nn.ReLU, nn.ReLU6)) and not any(child is k for k in keep):
-                ceiling = 6.0 if isinstance(child, nn.ReLU6) else None
-                swapped.append((owner, name, child))
-                setattr(owner, name, RedirectedReLU(ceiling))
+    redirected form while inside the block (`inplace`: see `rectifiers_in_place`)."""
+    swapped = _rectifiers(model, keep)
+    for owner, name, child in swapped:
+        setattr(owner, name, RedirectedReLU(6.0 if isinstance(child, nn.ReLU6) else None, inplace))
     try:
         yield
     finally:
         for owner, name, child in swapped:
             setattr(owner, name, child)
+
+
+@contextlib.contextmanager
+def rectifiers_in_place(model: nn.Module, keep: tuple[nn.Module, ...] = (), enabled: bool = True) -> Iterator[None]:
+    """Every nn.ReLU / nn.ReLU6 of `model` but `keep` clamps its input in place while inside the
+    block: no new tensor per rectifier, about a tenth of a feature-visualization step on the CPU.
+    Only for models whose rectifiers read a tensor nothing else reads (a convolution's output),
+    and only in a forward pass cut at a hooked layer, before any rectifier could clamp the
+    captured pre-activation (`LoadedModel.rectifiers_in_place` says which models qualify)."""
+    changed = [child for _, _, child in _rectifiers(model, keep) if enabled and not child.inplace]
+    for child in changed:
+        child.inplace = True
+    try:
+        yield
+    finally:
+        for child in changed:
+            child.inplace = False

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from tqdm import tqdm
 
+from generate.allocator import keep_freed_memory
 from generate.cores import usable_cores
 from generate.errors import AtlasError
 
@@ -50,6 +51,7 @@ def _ignore(n: int) -> None:
 
 
 def _remote_call(fn: Callable, shared: Any, task: Any) -> Any:
+    keep_freed_memory()  # a worker is a process of its own (once per process)
     return fn(shared, task, _ignore)
 
 
