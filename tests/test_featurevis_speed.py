@@ -120,8 +120,8 @@ FAULTS = textwrap.dedent("""
     from generate.config import FeatureVisParams
     from generate.models import load_model
     from generate.stages.optimisation import visualize
-    if sys.argv[1] == "keep":
-        assert keep_freed_memory() and keep_freed_memory()
+    if sys.argv[1] == "keep" and not (keep_freed_memory() and keep_freed_memory()):
+        sys.exit(print(-1))  # not glibc: nothing to set
     model, params = load_model("efficientnet_lite0"), FeatureVisParams(size=96, steps=4, batch=8)
     for _ in range(2):  # the heap grows to what a step needs
         visualize(model, "blocks.3.dw", list(range(8)), params)
@@ -141,4 +141,6 @@ def test_freed_tensors_are_reused_without_page_faults():
     if default < 1_000:
         pytest.skip(f"{default} page faults without the setting: this allocator keeps freed blocks already")
     kept = faults("keep")  # glibc hands each freed block of many MB back to the kernel without it
+    if kept < 0:
+        pytest.skip("not glibc: keep_freed_memory has nothing to set")
     assert kept < default / 10, "freed blocks are reused: 0-1 faults against 21,000-36,000 measured"
