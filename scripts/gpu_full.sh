@@ -8,8 +8,8 @@
 # Usage: scripts/gpu_full.sh [--estimate-only] [more options for step 3, e.g. --store DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make venv >/dev/null
 PY=.venv/bin/python
+[ -x "$PY" ] || make venv  # the README's set-up, where it has not run yet
 "$PY" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else "error: no CUDA device visible to torch")'
 "$PY" -m generate bench --sections featurevis --device cuda
 "$PY" -m generate bench --sections stages --config configs/full.yaml --device cuda --units-per-layer 2
