@@ -17,7 +17,7 @@ import numpy as np
 
 from generate.analysis.angles import circular_distance
 from generate.analysis.statistics import AgreementTable, FamilyRule, analyse_argument, claims_entry
-from generate.analysis.verdicts import ARGUMENTS, Rules
+from generate.analysis.verdicts import ARGUMENTS, Rules, seeds_show_curve
 from generate.records import UnitVerdicts, Verdict
 
 PICTURES = {"feature_visualization": "seeds", "dataset_examples": "strong"}
@@ -49,10 +49,9 @@ def _agrees(verdict: Verdict | None, key: str, prediction: float | None, rules: 
     rows = getattr(verdict, PICTURES[key]) if key in PICTURES else None
     if rows is not None:
         hits = [_hit(r, prediction, period, tolerance) for r in rows]
-        if key == "feature_visualization":
-            every = len(hits) >= rules.verdicts.seeds and all(hits)
-            # a curve, as in the verdict: the seeds' shared picture, or every seed alone
-            return float(every or bool(verdict.shared and _hit(verdict.shared, prediction, period, tolerance)))
+        if key == "feature_visualization":  # as in the verdict (a contour has no shared picture)
+            shared = bool(verdict.shared) and _hit(verdict.shared, prediction, period, tolerance)
+            return float(seeds_show_curve(hits, shared, rules.verdicts.seeds))
         return float(bool(hits) and np.mean(hits) >= rules.verdicts.examples_fraction)
     if not verdict.qualifies or verdict.orientation is None:
         return 0.0

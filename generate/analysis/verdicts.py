@@ -57,6 +57,13 @@ def _untestable(hypothesis: Hypothesis, **extra) -> dict | None:
     return {"passed": False, "score": None, "reason": why, **extra} if why else None
 
 
+def seeds_show_curve(seed_hits: list[bool], shared_hit: bool, seeds: int) -> bool:
+    """Argument 1's rule for a curve: the seeds' shared picture shows it, or every one of at least
+    `seeds` seeds shows it alone (the stricter single-picture rule: seeds whose arcs sit a few
+    pixels apart can miss each other's arc on their mean)."""
+    return shared_hit or (len(seed_hits) >= seeds and all(seed_hits))
+
+
 def feature_visualization(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
     """Argument 1: the neuron visualizations show the predicted feature at their centre. A curve is
     measured on the seeds' mean contour field (`measure_shared`: the curve they draw together), or in
@@ -88,10 +95,8 @@ def feature_visualization(e: Evidence, h: Hypothesis, rules: Rules) -> dict:
         return {**common, "passed": False, "score": 0.0, "shared": None,
                 "orientation": circular_mean(measured, h.period), "reason": failures + alone}
     shared = measure_shared([e.featurevis[s["seed"]] for s in seeds], h, e.field_px, rules.arcs)
-    # every seed passing alone (the stricter single-picture rule) also shows the curve: seeds whose
-    # arcs sit a few pixels apart can miss each other's arc on their mean
-    by_seeds = agreeing == len(seeds) and not shared["agrees"]
-    passed = shared["agrees"] or by_seeds
+    passed = seeds_show_curve([s["agrees"] for s in seeds], shared["agrees"], rules.verdicts.seeds)
+    by_seeds = passed and not shared["agrees"]
     together = f"the {len(seeds)} seeds together: {shared['reason']}"
     return {**common, "passed": passed, "score": float(passed), "shared": shared,
             "orientation": shared["orientation"] if shared["qualifies"] and not by_seeds

@@ -83,7 +83,9 @@ def hook_points(module: nn.Module) -> list[LayerSpec]:
     for i, block in enumerate(module._blocks):
         if hasattr(block, "_bn0"):
             specs.append(LayerSpec(f"blocks.{i}.expand", block._bn0, relu6, "1x1 expansion + ReLU6", top))
-        tail = ChannelTail(f"blocks.{i - 1}", partial(_depthwise_tail, block)) if hasattr(block, "_bn0") else None
+        # the tail computes the folded block (BatchNorms left as Identity by `fold`)
+        folded = hasattr(block, "_bn0") and all(isinstance(bn, nn.Identity) for bn in (block._bn0, block._bn1))
+        tail = ChannelTail(f"blocks.{i - 1}", partial(_depthwise_tail, block)) if folded else None
         specs.append(LayerSpec(f"blocks.{i}.dw", block._bn1, relu6, "depthwise conv + ReLU6 (expanded units)", top,
                                tail))
         specs.append(LayerSpec(f"blocks.{i}", block, None, "block output (linear bottleneck)"))
@@ -95,31 +97,19 @@ def _depthwise_tail(block: nn.Module, x: torch.Tensor, channels: torch.Tensor) -
     """Depthwise unit c of an expanding block reads expansion channel c alone: per image, its own
     row of the 1x1 expansion (a dot product over the block input's channels at every pixel), the
     block's ReLU6 (its module, so the redirected one while that is swapped in), then its own
-    depthwise kernel, the images as groups of one convolution. The same arithmetic as the block's
-    path to that channel; the other channels, never read by the objective, are not computed."""
+    depthwise kernel, the images as groups of one convolution (both convolutions carry their folded
+    BatchNorm's bias). The same arithmetic as the block's path to that channel; the other channels,
+    never read by the objective, are not computed."""
     expand, depthwise = block._expand_conv, block._depthwise_conv
     n, width, height = len(channels), x.shape[3], x.shape[2]
     rows = expand.weight[channels].view(n, -1, 1)  # [n, C_in, 1]
     pixels = x.permute(0, 2, 3, 1).reshape(n, height * width, -1)  # a view of channels_last
-    h = torch.bmm(pixels, rows).view(n, 1, height, width)
-    if expand.bias is not None:
-        h = h + expand.bias[channels].view(n, 1, 1, 1)
-    h = _per_channel(block._bn0, h, channels)
+    h = torch.bmm(pixels, rows).view(n, 1, height, width) + expand.bias[channels].view(n, 1, 1, 1)
     h = block._swish(h).view(1, n, height, width)
     h = getattr(depthwise, "static_padding", nn.Identity())(h)
-    bias = None if depthwise.bias is None else depthwise.bias[channels]
-    out = F.conv2d(h, depthwise.weight[channels], bias, depthwise.stride,
+    out = F.conv2d(h, depthwise.weight[channels], depthwise.bias[channels], depthwise.stride,
                    depthwise.padding, depthwise.dilation, groups=n)
-    return _per_channel(block._bn1, out.view(n, 1, *out.shape[-2:]), channels)
-
-
-def _per_channel(bn: nn.Module, h: torch.Tensor, channels: torch.Tensor) -> torch.Tensor:
-    """An eval-mode BatchNorm on each image's own channel (nothing once folded into the conv)."""
-    if isinstance(bn, nn.Identity):
-        return h
-    scale = bn.weight[channels] / torch.sqrt(bn.running_var[channels] + bn.eps)
-    shift = bn.bias[channels] - bn.running_mean[channels] * scale
-    return h * scale.view(-1, 1, 1, 1) + shift.view(-1, 1, 1, 1)
+    return out.view(n, 1, *out.shape[-2:])
 
 
 for _variant in (0, 1, 2):
